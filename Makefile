@@ -1,0 +1,48 @@
+# piapi-mock — the commands the README and CI use. Everything runs inside .venv, which
+# `make` creates and fills itself (a fresh machine needs only Python 3.11 and make).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+ARGS   ?=
+
+.PHONY: install serve test lint typecheck pytest bench format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## The fake on http://$(HOST):$(PORT) (pass more flags with ARGS="--speed 100 --seed 7").
+serve: install
+	$(BIN)/piapi-mock serve --host $(HOST) --port $(PORT) $(ARGS)
+
+## Lint, format check, strict typing, then the whole test suite.
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/python -m pytest -n 2 -q
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Load and memory benchmarks, as ratios against a bare Starlette endpoint in the same run.
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

@@ -1,0 +1,160 @@
+"""``piapi-mock``: serve the fake, validate captured payloads, print the OpenAPI document."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from mock_server.schema_registry import KINDS, Violation, default_registry
+from mock_server.settings import Settings, field_names, from_env, parser_for
+
+#: Repeatable flags named in the singular.
+_SINGULAR = {"api_keys": "api-key", "webhook_allow": "webhook-allow"}
+#: Settings that are not flags of ``serve``.
+_NOT_FLAGS = {"extra"}
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    defaults = Settings()
+    for name in field_names():
+        if name in _NOT_FLAGS:
+            continue
+        default = getattr(defaults, name)
+        flag = "--" + _SINGULAR.get(name, name.replace("_", "-"))
+        env = "PIAPI_MOCK_" + name.upper()
+        if isinstance(default, bool):
+            parser.add_argument(
+                flag,
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"(env {env}, default {default})",
+            )
+        elif isinstance(default, tuple):
+            parser.add_argument(
+                flag,
+                dest=name,
+                action="append",
+                default=None,
+                help=f"repeatable (env {env}, comma-separated)",
+            )
+        else:
+            parser.add_argument(
+                flag,
+                dest=name,
+                type=parser_for(name),
+                default=None,
+                help=f"(env {env}, default {default!r})",
+            )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults, then ``PIAPI_MOCK_*`` variables, then flags."""
+    changes: dict[str, Any] = {}
+    for name in field_names():
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[name] = tuple(value) if isinstance(value, list) else value
+    return from_env().replace(**changes)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.web.app import create_app
+
+    settings = settings_from_args(args)
+    app = create_app(settings)
+    print(
+        f"piapi-mock on http://{settings.host}:{settings.port} (speed x{settings.speed}, "
+        f"seed {settings.seed}, prices {settings.price_table})",
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+def _read(source: str) -> tuple[str, str]:
+    if source == "-":
+        return "<stdin>", sys.stdin.read()
+    return source, Path(source).read_text(encoding="utf-8")
+
+
+def validate_text(kind: str, text: str) -> list[Violation]:
+    """Violations of a JSON text against ``kind`` (requests also get the semantic rules)."""
+    from mock_server.contract_rules import request_violations
+
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [
+            Violation("", "json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        ]
+    if kind == "request":
+        return request_violations(payload)
+    return default_registry().errors(kind, payload)
+
+
+def _validate(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    failed = 0
+    for source in args.files:
+        try:
+            name, text = _read(source)
+        except OSError as exc:
+            print(f"{source}: cannot read: {exc.strerror}", file=out)
+            failed += 1
+            continue
+        violations = validate_text(args.kind, text)
+        if violations:
+            failed += 1
+            for violation in violations:
+                print(f"{name}: {violation}", file=out)
+        else:
+            print(f"{name}: valid {args.kind}", file=out)
+    return 1 if failed else 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from mock_server.web.openapi import openapi_document
+
+    print(json.dumps(openapi_document(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="piapi-mock", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the fake PiAPI server")
+    _add_setting_flags(serve)
+    serve.set_defaults(run=_serve)
+    validate = commands.add_parser(
+        "validate", help="validate captured payloads against the contract"
+    )
+    validate.add_argument("kind", choices=sorted(KINDS))
+    validate.add_argument(
+        "files", nargs="+", metavar="FILE", help="JSON files; - reads standard input"
+    )
+    validate.set_defaults(run=_validate)
+    openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the faked API")
+    openapi.set_defaults(run=_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``piapi-mock`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ValueError as exc:
+        parser.exit(2, f"piapi-mock: {exc}\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

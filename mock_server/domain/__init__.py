@@ -1,0 +1,1 @@
+"""The fake's domain: plain Python, no web framework (a test enforces it)."""

@@ -1,0 +1,58 @@
+"""A bounded journal of the requests the fake answered, readable from Python and ``/_mock``."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One answered request."""
+
+    at: int
+    method: str
+    path: str
+    status: int
+    task_id: str = ""
+    message: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class Journal:
+    """The last ``size`` requests, oldest first (respx-style ``calls``/``last``/``call_count``)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._entries: deque[JournalEntry] = deque(maxlen=max(1, size))
+        self.call_count = 0
+
+    def record(self, entry: JournalEntry) -> None:
+        """Append an entry (the oldest falls off when full)."""
+        self._entries.append(entry)
+        self.call_count += 1
+
+    @property
+    def calls(self) -> list[JournalEntry]:
+        """The kept entries, oldest first."""
+        return list(self._entries)
+
+    @property
+    def last(self) -> JournalEntry | None:
+        """The newest entry."""
+        return self._entries[-1] if self._entries else None
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(list(self._entries))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+        self.call_count = 0

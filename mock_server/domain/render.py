@@ -1,0 +1,68 @@
+"""The task object as JSON text, in the field order of PiAPI's Go structs.
+
+Built by string assembly (the echoed ``input``/``config`` are stored pre-serialised), about
+5x quicker than ``json.dumps`` of a dict; a test checks it equals :func:`task_dict`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Final
+
+from mock_server.domain.clock import NS
+from mock_server.domain.models import TaskView
+
+ZERO_TIME: Final = "0001-01-01T00:00:00Z"
+_NO_ERROR: Final = '{"code":0,"raw_message":"","message":"","detail":null}'
+
+
+def rfc3339(ns: int | None) -> str:
+    """Go's RFC3339Nano: UTC, up to 9 fractional digits, trailing zeros trimmed."""
+    if ns is None:
+        return ZERO_TIME
+    seconds, fraction = divmod(ns, NS)
+    t = time.gmtime(seconds)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % t[:6]  # noqa: UP031 - fastest here
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def _string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def task_json(view: TaskView) -> str:
+    """The task object (``data``) as compact JSON text."""
+    r = view.record
+    if view.error is None:
+        error = _NO_ERROR
+    else:
+        e = view.error
+        error = (
+            f'{{"code":{e.code},"raw_message":{_string(e.raw_message)},'
+            f'"message":{_string(e.message)},"detail":null}}'
+        )
+    return (
+        f'{{"task_id":"{r.task_id}","model":{_string(r.model)},'
+        f'"task_type":{_string(r.task_type)},"status":"{view.status.value}",'
+        f'"config":{r.config_json},"input":{r.input_json},'
+        f'"output":{{"video":{_string(view.video_url)}}},'
+        f'"meta":{{"created_at":"{rfc3339(r.created_at)}",'
+        f'"started_at":"{rfc3339(view.started_at)}","ended_at":"{rfc3339(view.ended_at)}",'
+        f'"usage":{{"type":"point","frozen":{r.cost},"consume":{view.consume}}},'
+        f'"is_using_private_pool":{"true" if r.private_pool else "false"}}},'
+        f'"detail":null,"logs":null,"error":{error}}}'
+    )
+
+
+def envelope_json(view: TaskView) -> str:
+    """The success envelope ``{code: 200, data: task, message: "success"}``."""
+    return f'{{"code":200,"data":{task_json(view)},"message":"success"}}'
+
+
+def task_dict(view: TaskView) -> dict[str, Any]:
+    """The task object as Python data (parsed from :func:`task_json`)."""
+    result: dict[str, Any] = json.loads(task_json(view))
+    return result

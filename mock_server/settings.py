@@ -1,0 +1,114 @@
+"""One vocabulary for configuration: CLI flags, ``PIAPI_MOCK_*`` variables, marker keywords.
+
+:class:`Settings` is the only place defaults live; :func:`from_env` is the only place the
+environment is read. A field ``max_concurrent`` is the flag ``--max-concurrent``, the variable
+``PIAPI_MOCK_MAX_CONCURRENT`` and the pytest marker keyword ``max_concurrent``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+ENV_PREFIX: Final = "PIAPI_MOCK_"
+MIB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything that shapes the fake's behaviour. Every field has a safe default."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Virtual seconds per wall second (``--speed 100``: an 80 s render takes 0.8 s).
+    speed: float = 1.0
+    #: Seeds task ids, timings, simulated outcomes and faults.
+    seed: int = 0
+    #: Accepted keys; empty means any non-empty key.
+    api_keys: tuple[str, ...] = ()
+    #: A table name in ``fixtures/prices`` (``seed``, ``2026-02-13``) or a JSON file path.
+    price_table: str = "seed"
+    #: Serve the ``/_mock`` control plane.
+    control: bool = True
+    #: Status a cancelled task shows: ``failed`` (every client stops) or ``cancelled``.
+    cancel_status: str = "failed"
+    max_body_bytes: int = MIB
+    journal_size: int = 1000
+    #: Base of the video URLs; default: the base URL of the create request.
+    public_url: str = ""
+    #: Account balance in USD; 0 means unlimited.
+    credits_usd: float = 0.0
+    #: Tasks processing at once per key; 0 means unlimited.
+    max_concurrent: int = 0
+    #: Seconds after creation at which a task is forgotten (404); 0 keeps them.
+    retention: float = 0.0
+    #: Share of tasks that fail (seeded).
+    failure_rate: float = 0.0
+    #: ``all`` (created, processing, terminal) or ``terminal``.
+    webhook_events: str = "all"
+    webhook_attempts: int = 3
+    webhook_retry_delay: float = 5.0
+    webhook_timeout: float = 10.0
+    webhook_concurrency: int = 32
+    #: Hosts webhooks may go to; empty means every host.
+    webhook_allow: tuple[str, ...] = ()
+    #: Record contract violations of client requests at ``/_mock/violations``.
+    strict: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied (names as the fields)."""
+        unknown = set(changes) - set(field_names())
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+
+def field_names() -> list[str]:
+    """The names of every setting (as marker keywords and ``Settings`` fields)."""
+    return [f.name for f in dataclasses.fields(Settings) if f.name != "extra"]
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+def _parse_tuple(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+PARSERS: Final[Mapping[str, Callable[[str], Any]]] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": _parse_bool,
+    "tuple[str, ...]": _parse_tuple,
+}
+
+
+def parser_for(name: str) -> Callable[[str], Any]:
+    """How to read setting ``name`` from text (environment or CLI)."""
+    kind = next(f.type for f in dataclasses.fields(Settings) if f.name == name)
+    return PARSERS[str(kind)]
+
+
+def from_env(environ: Mapping[str, str] | None = None, base: Settings | None = None) -> Settings:
+    """Settings from ``PIAPI_MOCK_*`` variables over ``base`` (default: the defaults)."""
+    env = os.environ if environ is None else environ
+    changes: dict[str, Any] = {}
+    for name in field_names():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            try:
+                changes[name] = parser_for(name)(raw)
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}{name.upper()}: {exc}") from exc
+    return (base or Settings()).replace(**changes)

@@ -1,0 +1,1 @@
+"""The thin Starlette layer: parse, validate, call one backend verb, serialise."""

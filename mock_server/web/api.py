@@ -1,0 +1,114 @@
+"""The faked PiAPI routes: create, get, cancel (two spellings), account info, video files."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.contract_rules import request_violations
+from mock_server.domain.backend import Backend
+from mock_server.domain.errors import InvalidRequest, PiapiError
+from mock_server.domain.journal import JournalEntry
+from mock_server.domain.models import Status
+from mock_server.domain.render import envelope_json
+from mock_server.resources import fixtures_dir
+from mock_server.web.body import read_json
+from mock_server.web.responses import json_data, json_text, page_not_found
+
+SUPPORTED: Final = 'piapi-mock fakes model "kling" with task_type "omni_video_generation" only'
+VIDEO_FILES: Final = {"16:9": "sample-16x9.mp4", "9:16": "sample-9x16.mp4", "1:1": "sample-1x1.mp4"}
+
+
+def backend_of(request: Request) -> Backend:
+    """The backend the app serves."""
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def base_url(request: Request) -> str:
+    """Scheme and host the client used, for the URLs the fake hands out."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def journal(request: Request, status: int, task_id: str = "", message: str = "") -> None:
+    """Record an answered request."""
+    backend = backend_of(request)
+    entry = JournalEntry(
+        backend.clock.now(), request.method, request.url.path, status, task_id, message
+    )
+    backend.journal.record(entry)
+
+
+async def create_task(request: Request) -> Response:
+    """POST /api/v1/task: validate, store, answer the whole pending task."""
+    backend = backend_of(request)
+    owner = backend.authenticate(request.headers.get("x-api-key"))
+    body = await read_json(request, backend.settings.max_body_bytes)
+    violations = request_violations(body)
+    if violations:
+        unsupported = any(v.pointer in {"/model", "/task_type"} for v in violations)
+        raise InvalidRequest(
+            violations, f"invalid request ({SUPPORTED})" if unsupported else "invalid request"
+        )
+    view = backend.create(owner, body, base_url(request))
+    journal(request, 200, view.task_id)
+    return json_text(envelope_json(view))
+
+
+async def get_task(request: Request) -> Response:
+    """GET /api/v1/task/{task_id}: the task as it is now."""
+    backend = backend_of(request)
+    owner = backend.authenticate(request.headers.get("x-api-key"))
+    task_id = request.path_params["task_id"]
+    view = backend.get(owner, task_id)
+    journal(request, 200, task_id)
+    return json_text(envelope_json(view))
+
+
+async def cancel_task(request: Request) -> Response:
+    """DELETE /api/v1/task/{id} (documented) or POST /api/v1/task/{id}/cancel (piapi-cli)."""
+    backend = backend_of(request)
+    owner = backend.authenticate(request.headers.get("x-api-key"))
+    task_id = request.path_params["task_id"]
+    message = backend.cancel(owner, task_id)
+    journal(request, 200, task_id)
+    return json_data({"code": 200, "message": message})
+
+
+async def account_info(request: Request) -> Response:
+    """GET /account/info: a simulated account."""
+    backend = backend_of(request)
+    owner = backend.authenticate(request.headers.get("x-api-key"))
+    journal(request, 200)
+    return json_data({"code": 200, "data": backend.account(owner), "message": "success"})
+
+
+async def video_file(request: Request) -> Response:
+    """GET /storage/videos/{task_id}.mp4: a small playable MP4 in the task's aspect ratio.
+
+    Like PiAPI's storage links it needs no key; it exists only once the task is completed.
+    """
+    backend = backend_of(request)
+    record = backend.store.get(request.path_params["task_id"])
+    if record is None or backend.view(record).status is not Status.COMPLETED:
+        return page_not_found()
+    name = VIDEO_FILES.get(record.aspect_ratio, VIDEO_FILES["16:9"])
+    return FileResponse(fixtures_dir() / "media" / name, media_type="video/mp4")
+
+
+def routes() -> list[BaseRoute]:
+    """The faked API's routes."""
+    return [
+        Route("/api/v1/task", create_task, methods=["POST"]),
+        Route("/api/v1/task/{task_id}", get_task, methods=["GET"]),
+        Route("/api/v1/task/{task_id}", cancel_task, methods=["DELETE"]),
+        Route("/api/v1/task/{task_id}/cancel", cancel_task, methods=["POST"]),
+        Route("/account/info", account_info, methods=["GET"]),
+        Route("/storage/videos/{task_id}.mp4", video_file, methods=["GET", "HEAD"]),
+    ]
+
+
+__all__ = ["PiapiError", "routes"]

@@ -1,0 +1,75 @@
+"""``create_app``: the Starlette application over one :class:`Backend`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.domain.backend import Backend
+from mock_server.domain.errors import PiapiError
+from mock_server.settings import Settings
+from mock_server.web import api, control
+from mock_server.web.api import journal
+from mock_server.web.openapi import openapi_document
+from mock_server.web.responses import error_envelope, json_data, page_not_found
+
+log = logging.getLogger("piapi_mock")
+
+#: Functions that add routes; the control plane's are used only when it is on.
+LifespanHook = Callable[[Backend], Any]
+
+
+async def _piapi_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PiapiError)
+    journal(request, exc.status, request.path_params.get("task_id", ""), exc.message)
+    return error_envelope(exc.status, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown path or method: the real service's plain-text 404 (Go routers 404 both)."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in {404, 405}:
+        return page_not_found()
+    return error_envelope(exc.status_code, str(exc.detail))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """A bug in the fake: still the envelope, logged with its traceback."""
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_envelope(500, f"internal error in piapi-mock: {type(exc).__name__}")
+
+
+async def _openapi(request: Request) -> Response:
+    return json_data(openapi_document())
+
+
+def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:
+    """The fake PiAPI as an ASGI app; pass a ``backend`` to share or drive its state."""
+    backend = backend or Backend(settings or Settings())
+    routes: list[BaseRoute] = [*api.routes(), Route("/openapi.json", _openapi, methods=["GET"])]
+    if backend.settings.control:
+        routes += control.routes()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            PiapiError: _piapi_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.backend = backend
+    return app
