@@ -65,10 +65,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mock_server.web.app import create_app
+    from mock_server.web.app import create_asgi
 
     settings = settings_from_args(args)
-    app = create_app(settings)
+    app = create_asgi(settings)
     print(
         f"piapi-mock on http://{settings.host}:{settings.port} (speed x{settings.speed}, "
         f"seed {settings.seed}, prices {settings.price_table})",
@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(run=_validate)
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the faked API")
     openapi.set_defaults(run=_openapi)
+    from contract_tests.cli import register
+
+    register(commands)
     return parser
 
 

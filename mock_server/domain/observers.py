@@ -19,3 +19,9 @@ class BackendObserver:
 
     def reset(self) -> None:
         """Every task and log was forgotten."""
+
+    async def start(self) -> None:
+        """The server started (inside its event loop)."""
+
+    async def stop(self) -> None:
+        """The server is shutting down: finish or cancel background work."""

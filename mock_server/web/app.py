@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,19 +16,18 @@ from starlette.routing import BaseRoute, Route
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.settings import Settings
-from mock_server.web import api, control
+from mock_server.web import api, control, control_scenarios, control_violations, faults
 from mock_server.web.api import journal
 from mock_server.web.openapi import openapi_document
 from mock_server.web.responses import error_envelope, json_data, page_not_found
+from mock_server.webhooks import attach_webhooks, webhook_routes
 
 log = logging.getLogger("piapi_mock")
-
-#: Functions that add routes; the control plane's are used only when it is on.
-LifespanHook = Callable[[Backend], Any]
 
 
 async def _piapi_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PiapiError)
+    control_violations.record(request, exc)
     journal(request, exc.status, request.path_params.get("task_id", ""), exc.message)
     return error_envelope(exc.status, exc.message)
 
@@ -56,11 +55,19 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     backend = backend or Backend(settings or Settings())
     routes: list[BaseRoute] = [*api.routes(), Route("/openapi.json", _openapi, methods=["GET"])]
     if backend.settings.control:
-        routes += control.routes()
+        routes += control.routes() + control_scenarios.routes() + control_violations.routes()
+        routes += webhook_routes()
+    attach_webhooks(backend)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        for observer in backend.observers:
+            await observer.start()
+        try:
+            yield
+        finally:
+            for observer in backend.observers:
+                await observer.stop()
 
     app = Starlette(
         routes=routes,
@@ -73,3 +80,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.state.backend = backend
     return app
+
+
+def create_asgi(settings: Settings | None = None, backend: Backend | None = None) -> Any:
+    """The app wrapped in the fault-injection layer (what ``serve`` and the plugin run)."""
+    app = create_app(settings, backend)
+    return faults.wrap(app, app.state.backend)
