@@ -188,25 +188,22 @@ def _flatten(errors: Iterable[ValidationError]) -> Iterator[Violation]:
     for error in errors:
         if error.context:
             yield from _flatten(error.context)
-            continue
-        yield _violation(error)
+        else:
+            yield from _violations(error)
 
 
-def _violation(error: ValidationError) -> Violation:
+def _violations(error: ValidationError) -> Iterator[Violation]:
     path = list(error.absolute_path)
     rule = str(error.validator)
     if rule == "required" and isinstance(error.instance, dict):
         required: list[str] = list(error.validator_value)  # type: ignore[arg-type]
-        missing = [k for k in required if k not in error.instance]
-        if missing:
-            path.append(missing[0])
-            return Violation(pointer(path), rule, f"{missing[0]!r} is required")
-    if rule == "additionalProperties" and isinstance(error.instance, dict):
-        return Violation(pointer(path), rule, error.message)
-    if error.validator is None or (rule == "not" and error.validator_value == {}):
+        for name in (k for k in required if k not in error.instance):
+            yield Violation(pointer([*path, name]), rule, f"{name!r} is required")
+    elif error.validator is None or (rule == "not" and error.validator_value == {}):
         # a false schema or {"not": {}}: the field may not appear at all
-        return Violation(pointer(path), "not allowed", "this field is not allowed here")
-    return Violation(pointer(path), rule, _message(rule, error))
+        yield Violation(pointer(path), "not allowed", "this field is not allowed here")
+    else:
+        yield Violation(pointer(path), rule, _message(rule, error))
 
 
 def _message(rule: str, error: ValidationError) -> str:
