@@ -99,7 +99,8 @@ def validate_text(kind: str, text: str) -> list[Violation]:
     return default_registry().errors(kind, payload)
 
 
-def _validate(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def _validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     failed = 0
     for source in args.files:
         try:
