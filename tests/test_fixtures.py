@@ -12,10 +12,8 @@ from mock_server.schema_registry import Violation, default_registry
 from tests.conftest import EXAMPLES, ROOT
 
 SEED = ROOT.parent / "shared" / "seed" / "000_267eb14836390a15.txt"
-VALID = sorted((EXAMPLES / "valid").glob("*.json")) + [
-    EXAMPLES / "seed-request.json",
-    EXAMPLES / "seed-response.json",
-]
+SEEDS = [EXAMPLES / "seed-request.json", EXAMPLES / "seed-response.json"]
+VALID = [*sorted((EXAMPLES / "valid").glob("*.json")), *SEEDS]
 MANIFEST: dict[str, dict[str, str]] = json.loads((EXAMPLES / "invalid-manifest.json").read_text())
 
 

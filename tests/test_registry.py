@@ -43,7 +43,9 @@ def test_messages_name_the_bound_not_the_whole_instance() -> None:
     body = seed_request()
     body["input"]["multi_shots"] = [{"prompt": "x" * 400, "duration": 1}] * 7
     (violation,) = request_violations(body)
-    assert violation == Violation("/input/multi_shots", "maxItems", "has 7 items, at most 6 allowed")
+    assert violation == Violation(
+        "/input/multi_shots", "maxItems", "has 7 items, at most 6 allowed"
+    )
 
 
 def test_shot_sum_rule_and_image_references() -> None:

@@ -30,9 +30,7 @@ def test_every_kind_names_a_loaded_schema() -> None:
 
 
 def test_a_schema_that_breaks_the_metaschema_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "bad.json").write_text(
-        json.dumps({"$id": BASE_URI + "bad.json", "type": "objekt"})
-    )
+    (tmp_path / "bad.json").write_text(json.dumps({"$id": BASE_URI + "bad.json", "type": "objekt"}))
     with pytest.raises(SchemaError):
         SchemaRegistry(tmp_path)
 

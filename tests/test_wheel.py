@@ -24,8 +24,18 @@ pytestmark = pytest.mark.slow
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
     )
     (built,) = out.glob("piapi_mock-*.whl")
@@ -46,7 +56,9 @@ def test_installed_wheel_validates_the_seed_examples(wheel: Path, tmp_path: Path
     python = venv / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(purelib)
@@ -57,17 +69,26 @@ def test_installed_wheel_validates_the_seed_examples(wheel: Path, tmp_path: Path
     command = [str(python), "-m", "mock_server.cli", "validate"]
     ok = subprocess.run(
         [*command, "request", str(EXAMPLES / "seed-request.json")],
-        cwd=elsewhere, capture_output=True, text=True, env={"PYTHONSAFEPATH": "1"},
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env={"PYTHONSAFEPATH": "1"},
     )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     located = subprocess.run(
         [str(python), "-c", "import mock_server.resources as r; print(r.schemas_dir())"],
-        cwd=elsewhere, capture_output=True, text=True, check=True,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    assert "_data" in located and str(ROOT) not in located
+    assert "_data" in located
+    assert str(ROOT) not in located
     bad = subprocess.run(
         [*command, "request", str(EXAMPLES / "invalid" / "aspect-4-3.json")],
-        cwd=elsewhere, capture_output=True, text=True,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 1
     assert "/input/aspect_ratio" in bad.stdout
