@@ -1,3 +1,215 @@
-"""pytest plugin (entry point ``pytest11``): fixtures for the fake, its clock and webhooks."""
+"""pytest plugin (entry point ``pytest11``): fixtures for the fake, its clock and webhooks.
+
+Fixtures:
+
+* ``piapi_mock`` - the fake in-process for httpx clients (sync and async): requests to
+  ``piapi_mock_base_url`` (default ``https://api.piapi.ai``) are answered by the ASGI app.
+* ``piapi_server`` - the fake on a real loopback port (uvicorn in a thread, one per session,
+  reset for every test) for ``requests``, subprocesses and other languages.
+* ``piapi_webhooks`` - a real local webhook receiver (``url``, ``wait_for``, ``deliveries``).
+* ``piapi_contract`` - the contract kit's client-side router: the fake answers in-process and
+  every request the client sends is held to the contract; violations fail the test.
+* ``piapi_mock_settings`` / ``piapi_mock_base_url`` - override them to configure the fake.
+
+The marker ``@pytest.mark.piapi_mock(**settings)`` takes the :class:`Settings` field names
+(``speed``, ``host`` and ``port`` have no effect: the fixtures run on a manual clock and a free
+loopback port).
+``--piapi-base-url URL`` (or ``PIAPI_MOCK_BASE_URL``) runs the same tests against another
+server: ``piapi_mock`` and ``piapi_server`` then only give ``base_url`` and ``api_key``, and a
+test that needs the control plane is skipped.
+
+This module imports nothing heavy: the app, uvicorn and respx load when a fixture is used.
+"""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+from mock_server.settings import Settings, field_names
+
+if TYPE_CHECKING:
+    from contract_tests.client import ContractRouter
+    from contract_tests.inprocess import LazyPortal
+    from contract_tests.receiver import ReceiverServer, WebhookReceiver
+    from contract_tests.server import ServerThread
+    from contract_tests.target import Target
+
+MARKER: Final = "piapi_mock"
+BASE_URL_ENV: Final = "PIAPI_MOCK_BASE_URL"
+DEFAULT_BASE_URL: Final = "https://api.piapi.ai"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("piapi-mock", "piapi-mock fake of PiAPI")
+    group.addoption(
+        "--piapi-base-url",
+        dest="piapi_base_url",
+        default=None,
+        metavar="URL",
+        help=f"live mode: run piapi_mock/piapi_server tests against URL (env {BASE_URL_ENV}); "
+        "tests that need the control plane are skipped",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**settings): configure the piapi-mock fake for this test; keywords are the "
+        f"Settings field names ({', '.join(field_names())})",
+    )
+
+
+def live_base_url(config: pytest.Config) -> str | None:
+    """The live-mode URL (option, then environment), or None for the fake."""
+    url: str | None = config.getoption("piapi_base_url", None) or os.environ.get(BASE_URL_ENV)
+    return url or None
+
+
+def marker_settings(node: pytest.Item | pytest.Collector, base: Settings) -> Settings:
+    """``base`` with every ``piapi_mock`` marker's keywords applied (the closest wins)."""
+    changes: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        if marker.args:
+            pytest.fail(
+                f"@pytest.mark.{MARKER} takes keywords only, got positional {marker.args!r}",
+                pytrace=False,
+            )
+        changes.update(marker.kwargs)
+    unknown = sorted(set(changes) - set(field_names()))
+    if unknown:
+        pytest.fail(
+            f"@pytest.mark.{MARKER}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(field_names())}",
+            pytrace=False,
+        )
+    return base.replace(**changes)
+
+
+# -- configuration fixtures (override them in a conftest.py) ---------------------------------
+
+
+@pytest.fixture
+def piapi_mock_settings() -> Settings:
+    """The fake's settings before markers apply; override to configure a module or suite."""
+    return Settings()
+
+
+@pytest.fixture
+def piapi_mock_base_url() -> str:
+    """The URL ``piapi_mock`` intercepts (scheme and host, no path)."""
+    return DEFAULT_BASE_URL
+
+
+# -- private session resources ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _piapi_portal() -> Iterator[LazyPortal]:
+    from contract_tests.inprocess import LazyPortal
+
+    portal = LazyPortal()
+    yield portal
+    portal.close()
+
+
+@pytest.fixture(scope="session")
+def _piapi_server_thread() -> Iterator[ServerThread]:
+    from contract_tests.server import ServerThread
+
+    thread = ServerThread(Settings())
+    yield thread
+    thread.close()
+
+
+@pytest.fixture(scope="session")
+def _piapi_receiver_server() -> Iterator[ReceiverServer]:
+    from contract_tests.receiver import ReceiverServer
+
+    server = ReceiverServer()
+    yield server
+    server.close()
+
+
+# -- the fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def piapi_mock(
+    request: pytest.FixtureRequest,
+    piapi_mock_settings: Settings,
+    piapi_mock_base_url: str,
+    _piapi_portal: LazyPortal,
+) -> Iterator[Target]:
+    """The fake in-process for httpx clients, fresh for this test (see ``InProcessMock``)."""
+    from contract_tests.inprocess import InProcessMock
+    from contract_tests.target import Target
+
+    live = live_base_url(request.config)
+    if live:
+        yield Target(live)
+        return
+    settings = marker_settings(request.node, piapi_mock_settings)
+    with InProcessMock(settings, piapi_mock_base_url, _piapi_portal) as mock:
+        yield mock
+
+
+@pytest.fixture
+def piapi_server(request: pytest.FixtureRequest, piapi_mock_settings: Settings) -> Iterator[Target]:
+    """The fake on a real loopback port (see ``PiapiServer``), reset for this test.
+
+    With default settings (a ``seed`` aside) it is the session's server; other settings (marker
+    or ``piapi_mock_settings``) start a dedicated server for this test, which is slower.
+    """
+    from contract_tests.server import PiapiServer, ServerThread
+    from contract_tests.target import Target
+
+    live = live_base_url(request.config)
+    if live:
+        yield Target(live)
+        return
+    settings = marker_settings(request.node, piapi_mock_settings)
+    if settings.replace(seed=0) == Settings():
+        server = PiapiServer(request.getfixturevalue("_piapi_server_thread"))
+        server.reset(seed=settings.seed)
+        yield server
+        server.close()
+        return
+    thread = ServerThread(settings)
+    try:
+        server = PiapiServer(thread)
+        yield server
+        server.close()
+    finally:
+        thread.close()
+
+
+@pytest.fixture
+def piapi_webhooks(_piapi_receiver_server: ReceiverServer) -> Iterator[WebhookReceiver]:
+    """A real local webhook receiver for this test: ``url``, ``wait_for``, ``deliveries``."""
+    receiver = _piapi_receiver_server.receiver()
+    yield receiver
+    _piapi_receiver_server.drop(receiver)
+
+
+@pytest.fixture
+def piapi_contract(
+    request: pytest.FixtureRequest, piapi_mock_settings: Settings, piapi_mock_base_url: str
+) -> Iterator[ContractRouter]:
+    """The contract kit's :class:`ContractRouter` around this test (the fake answers).
+
+    Every request to the base URL is checked against the request schemas and rules; if the
+    client broke the contract, the test errors at teardown with every violation (pointer and
+    rule), even when the client swallowed the 400. Not for use together with ``piapi_mock``
+    (both answer the same URL). Skipped in live mode.
+    """
+    from contract_tests.client import ContractRouter
+
+    if live_base_url(request.config):
+        pytest.skip("piapi_contract answers in-process; not available in live mode")
+    settings = marker_settings(request.node, piapi_mock_settings)
+    with ContractRouter("fake", settings=settings, base_url=piapi_mock_base_url) as router:
+        yield router

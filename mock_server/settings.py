@@ -58,6 +58,25 @@ class Settings:
     #: Record contract violations of client requests at ``/_mock/violations``.
     strict: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
+    # scenarios and faults
+    #: Extra seeded outcome rates, ``SCENARIO=RATE`` (``stuck=0.01``, ``fail:content_policy=0.05``).
+    scenario_rates: tuple[str, ...] = ()
+    #: Honour the ``X-Mock-Scenario`` and ``X-Mock-Fault`` request headers.
+    scenario_headers: bool = True
+    #: Share of API calls (create, get, cancel, account) answered with ``fault_kind`` (seeded).
+    fault_rate: float = 0.0
+    #: The fault ``fault_rate`` injects, in the ``X-Mock-Fault`` grammar (``latency:50-500``).
+    fault_kind: str = "503"
+    # webhooks
+    #: Webhook attempts kept in the delivery log (``/_mock/webhooks``).
+    webhook_log_size: int = 10000
+    #: Chaos (seeded, off by default): share of delivered events sent twice.
+    webhook_chaos_duplicate: float = 0.0
+    #: Share of events whose first attempt is delayed by up to ``webhook_chaos_max_delay`` s.
+    webhook_chaos_delay: float = 0.0
+    webhook_chaos_max_delay: float = 30.0
+    #: Share of events held back behind the task's next event (out-of-order delivery).
+    webhook_chaos_reorder: float = 0.0
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (names as the fields)."""

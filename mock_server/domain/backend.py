@@ -12,24 +12,41 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mock_server.domain import lifecycle, timing
+from mock_server.domain import lifecycle, scenarios, timing
+from mock_server.domain.accounts import Ledger
 from mock_server.domain.clock import Clock, ManualClock, SystemClock, to_ns
-from mock_server.domain.errors import NotCancellable, TaskNotFound, Unauthorized
+from mock_server.domain.errors import (
+    InsufficientCredits,
+    NotCancellable,
+    PiapiError,
+    TaskNotFound,
+    Unauthorized,
+)
+from mock_server.domain.faults import FaultBook
 from mock_server.domain.journal import Journal
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, WebhookTarget
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.pricing import PriceTable
+from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.store import MemoryStore, TaskStore
 from mock_server.settings import Settings
+
+# Built once: ``json.dumps`` with options builds a new encoder per call.
+_ECHO = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+_ECHO_ASCII = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+#: What :meth:`Backend.force` can do to a task.
+FORCE_ACTIONS = ("complete", "fail", "advance")
 
 
 def echo_json(value: object) -> str:
     """Compact JSON with sorted keys, as Go marshals a map; lone surrogates stay escaped."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = _ECHO.encode(value)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(value, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+        text = _ECHO_ASCII.encode(value)
     return text
 
 
@@ -60,6 +77,13 @@ class Backend:
         self.cancel_status = Status(self.settings.cancel_status)
         self.observers: list[BackendObserver] = []
         self.rng = random.Random(self.settings.seed)
+        s = self.settings
+        self.scenarios = scenarios.ScenarioBook(s.seed, s.failure_rate, s.scenario_rates)
+        self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, s.scenario_headers)
+        self.ledger = Ledger(round(s.credits_usd * self.prices.points_per_usd))
+        self.queue = SlotQueue(s.max_concurrent, self._started) if s.max_concurrent else None
+        if self.queue is not None:
+            self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -73,12 +97,32 @@ class Backend:
 
     # -- the faked API ----------------------------------------------------------------------
 
-    def create(self, owner: str, body: Mapping[str, Any], base_url: str) -> TaskView:
-        """Store a new task from a contract-valid body; it starts ``pending``."""
+    def create(
+        self,
+        owner: str,
+        body: Mapping[str, Any],
+        base_url: str,
+        *,
+        scenario: str | None = None,
+    ) -> TaskView:
+        """Store a new task from a contract-valid body; it starts ``pending``.
+
+        ``scenario`` is an ``X-Mock-Scenario`` text (400 if it breaks the grammar). A create
+        that does not fit the balance is refused with 402 (a guess: PiAPI documents no status).
+        """
         task_input: Mapping[str, Any] = body["input"]
         config = config_echo(body.get("config"))
         now = self.clock.now()
+        requested = None
+        if scenario is not None and self.settings.scenario_headers:
+            requested = scenarios.parse(scenario)
+        cost = self.prices.points(task_input)
+        self._check_credits(owner, cost, now)
         plan = timing.draw(self.rng, task_input)
+        chosen = self.scenarios.choose(owner, task_input, requested)
+        pending_ns, run_ns, failure = (
+            chosen.apply(plan) if chosen else (plan.pending_ns, plan.run_ns, None)
+        )
         record = TaskRecord(
             task_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             owner=owner,
@@ -87,15 +131,19 @@ class Backend:
             input_json=echo_json(task_input),
             config_json=echo_json(config),
             aspect_ratio=str(task_input.get("aspect_ratio", "16:9")),
-            cost=self.prices.points(task_input),
+            cost=cost,
             private_pool=config["service_mode"] == "private",
             base_url=self.settings.public_url.rstrip("/") or base_url.rstrip("/"),
             created_at=now,
-            start_at=now + plan.pending_ns,
-            run_ns=plan.run_ns,
+            start_at=now + pending_ns,
+            run_ns=run_ns,
+            failure=failure,
             webhook=_webhook_target(config),
         )
+        if self.queue is not None:
+            self.queue.admit(record, pending_ns, now)
         self.store.add(record)
+        self.ledger.freeze(record)
         for observer in self.observers:
             observer.task_created(record)
         return self.view(record)
@@ -113,28 +161,26 @@ class Backend:
                 f"task {task_id} is {current.status.value}: only pending tasks can be canceled"
             )
         record.cancelled_at = self.clock.now()
+        self.ledger.release(record)
+        if self.queue is not None:
+            self.queue.release(record, record.cancelled_at)
         self._changed(record)
         return f"task {task_id} canceled"
 
     def account(self, owner: str) -> dict[str, Any]:
-        """A simulated ``/account/info`` for ``owner``."""
-        now = self.clock.now()
-        frozen = used = 0
-        for record in self.records(owner):
-            current = lifecycle.view(record, now, self.cancel_status)
-            if current.status is Status.COMPLETED:
-                used += record.cost
-            elif not current.status.terminal:
-                frozen += record.cost
-        points = self.prices.points_per_usd
-        credits = round(self.settings.credits_usd * points) if self.settings.credits_usd else 0
-        remain = credits - used - frozen if credits else 0
+        """A simulated ``/account/info`` for ``owner`` (points: frozen, used, remaining)."""
+        self.catch_up()
+        self.ledger.settle(self.clock.now())
+        wallet = self.ledger.wallet(owner)
+        credits = self.ledger.credits
         return {
             "account_name": "piapi-mock",
             "plan": "simulated",
-            "equivalent_in_usd": round(remain / points, 4) if credits else 0,
+            "equivalent_in_usd": (
+                round(wallet["point_remain"] / self.prices.points_per_usd, 4) if credits else 0
+            ),
             "unlimited": not credits,
-            "wallet": {"point_remain": remain, "point_frozen": frozen, "point_used": used},
+            "wallet": wallet,
             "max_concurrent_task_count": self.settings.max_concurrent,
         }
 
@@ -149,13 +195,43 @@ class Backend:
 
     def records(self, owner: str | None = None) -> Iterator[TaskRecord]:
         """Stored records (of ``owner`` if given), oldest first, within retention."""
+        self.catch_up()
         for record in self.store:
             if (owner is None or record.owner == owner) and not self._expired(record):
                 yield record
 
     def view(self, record: TaskRecord) -> TaskView:
         """``record`` as it is now."""
-        return lifecycle.view(record, self.clock.now(), self.cancel_status)
+        now = self.clock.now()
+        if self.queue is not None and self.queue.due(now):
+            self.queue.catch_up(now)
+        return lifecycle.view(record, now, self.cancel_status)
+
+    def catch_up(self) -> None:
+        """Hand freed concurrency slots to waiting tasks up to now (nothing if unlimited).
+
+        Runs before reads and when the clock moves; schedulers that wait can ask
+        :meth:`SlotQueue.next_due` (``backend.queue``) when the next hand-over may happen.
+        """
+        if self.queue is not None:
+            now = self.clock.now()
+            if self.queue.due(now):
+                self.queue.catch_up(now)
+
+    def _check_credits(self, owner: str, cost: int, now: int) -> None:
+        ledger = self.ledger
+        self.catch_up()
+        ledger.settle(now)  # also keeps the ledger's heap as small as the tasks in flight
+        if not ledger.fits(owner, cost):
+            raise InsufficientCredits(
+                f"insufficient credits: the task costs {cost} points, "
+                f"{max(0, ledger.remain(owner))} points remain"
+            )
+
+    def _started(self, record: TaskRecord) -> None:
+        """A waiting task got a slot: its end is known now."""
+        self.ledger.track(record)
+        self._changed(record)
 
     def _expired(self, record: TaskRecord) -> bool:
         retention = self.settings.retention
@@ -170,12 +246,14 @@ class Backend:
     def advance(self, seconds: float) -> None:
         """Move virtual time forward and let observers catch up."""
         self.clock.advance(seconds)
+        self.catch_up()
         for observer in self.observers:
             observer.clock_moved()
 
     def set_speed(self, speed: float) -> None:
         """Change the clock's speed (system clock only)."""
         self.clock.set_speed(speed)
+        self.catch_up()
         for observer in self.observers:
             observer.clock_moved()
 
@@ -184,18 +262,49 @@ class Backend:
         if seed is not None:
             self.settings = self.settings.replace(seed=seed)
         self.rng = random.Random(self.settings.seed)
+        self.scenarios.reseed(self.settings.seed)
+        self.faults.reseed(self.settings.seed)
+        self.ledger.clear()
+        if self.queue is not None:
+            self.queue.clear()
         self.store.clear()
         self.journal.clear()
         for observer in self.observers:
             observer.reset()
 
     def fail(self, record: TaskRecord, failure: Failure) -> None:
-        """Make ``record`` fail now (or when it would have ended, if that is later)."""
+        """Make ``record`` fail now (409 if it has already ended)."""
+        self.force(record, "fail", failure)
+
+    def force(self, record: TaskRecord, action: str, failure: Failure | None = None) -> None:
+        """Move a task on now: ``complete``, ``fail`` (with ``failure``) or ``advance``.
+
+        ``advance`` starts a pending task now (even past ``--max-concurrent``) or ends a
+        processing one now with its planned outcome (a stuck task completes). ``fail``
+        without a ``failure`` uses the catalogue's default reason.
+        """
+        if action not in FORCE_ACTIONS:
+            raise PiapiError(f"invalid request: unknown action {action!r}", 404)
+        if action == "fail" and failure is None:
+            failure = scenarios.FAILURES[scenarios.DEFAULT_REASON].failure
         now = self.clock.now()
+        current = self.view(record)
+        if current.status.terminal:
+            raise PiapiError(f"task {record.task_id} is already {current.status.value}", 409)
         if record.start_at is None or record.start_at > now:
             record.start_at = now
-        record.run_ns = max(0, now - record.start_at)
-        record.failure = failure
+            if action == "advance":
+                self._rescheduled(record)
+                return
+        record.run_ns = now - record.start_at
+        if action != "advance":
+            record.failure = failure if action == "fail" else None
+        self._rescheduled(record)
+
+    def _rescheduled(self, record: TaskRecord) -> None:
+        self.ledger.track(record)
+        if self.queue is not None:
+            self.queue.track(record)
         self._changed(record)
 
 

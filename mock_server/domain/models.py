@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -45,6 +46,11 @@ class WebhookTarget:
     secret: str
 
 
+def _shared(text: str) -> str:
+    """One copy of ``text`` for the whole process (only exact ``str`` can be interned)."""
+    return sys.intern(text) if type(text) is str else text
+
+
 @dataclass(slots=True)
 class TaskRecord:
     """A stored task. Its status is never stored: it follows from these fields and the clock.
@@ -69,6 +75,15 @@ class TaskRecord:
     failure: Failure | None = None
     cancelled_at: int | None = None
     webhook: WebhookTarget | None = None
+
+    def __post_init__(self) -> None:
+        # Strings most tasks share are kept once (about 300 B less a task at 100,000 tasks).
+        self.owner = _shared(self.owner)
+        self.model = _shared(self.model)
+        self.task_type = _shared(self.task_type)
+        self.config_json = _shared(self.config_json)
+        self.aspect_ratio = _shared(self.aspect_ratio)
+        self.base_url = _shared(self.base_url)
 
     @property
     def end_at(self) -> int | None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import time
+from functools import lru_cache
+from json.encoder import encode_basestring
 from typing import Any, Final
 
 from mock_server.domain.clock import NS
@@ -22,15 +24,19 @@ def rfc3339(ns: int | None) -> str:
     if ns is None:
         return ZERO_TIME
     seconds, fraction = divmod(ns, NS)
-    t = time.gmtime(seconds)
-    text = "%04d-%02d-%02dT%02d:%02d:%02d" % t[:6]  # noqa: UP031 - fastest here
     if fraction:
-        text += "." + f"{fraction:09d}".rstrip("0")
-    return text + "Z"
+        return f"{_whole_second(seconds)}.{fraction:09d}".rstrip("0") + "Z"
+    return _whole_second(seconds) + "Z"
 
 
-def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+@lru_cache(maxsize=4096)
+def _whole_second(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a Unix second (memoised: a task's instants repeat per poll)."""
+    return "%04d-%02d-%02dT%02d:%02d:%02d" % time.gmtime(seconds)[:6]  # noqa: UP031 - fastest
+
+
+#: ``json.dumps(value, ensure_ascii=False)`` for a str, without building an encoder per call.
+_string: Final = encode_basestring
 
 
 def task_json(view: TaskView) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from starlette.requests import Request
@@ -28,16 +29,41 @@ def backend_of(request: Request) -> Backend:
     return backend
 
 
+#: A path Starlette's ``URL`` leaves as it is (no ``?#\\``, spaces or controls; not ``//``).
+_PLAIN_PATH: Final = re.compile(r"/(?!/)[A-Za-z0-9/._~:@!$&'()*+,;=%-]*")
+_BASE_URLS: dict[tuple[object, ...], str] = {}
+
+
+def request_path(request: Request) -> str:
+    """``request.url.path``, without building the URL when the path is plain (hot path)."""
+    path: str = request.scope["path"]
+    return path if _PLAIN_PATH.fullmatch(path) else request.url.path
+
+
 def base_url(request: Request) -> str:
-    """Scheme and host the client used, for the URLs the fake hands out."""
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """Scheme and host the client used, for the URLs the fake hands out.
+
+    Memoised by (scheme, Host header, server address) when the path is plain: then nothing
+    else goes into ``request.url``'s scheme and netloc.
+    """
+    scope = request.scope
+    if not _PLAIN_PATH.fullmatch(scope["path"]):
+        return f"{request.url.scheme}://{request.url.netloc}"
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    key = (scope.get("scheme", "http"), host, scope.get("server"))
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = f"{request.url.scheme}://{request.url.netloc}"
+        if len(_BASE_URLS) < 256:
+            _BASE_URLS[key] = found
+    return found
 
 
 def journal(request: Request, status: int, task_id: str = "", message: str = "") -> None:
     """Record an answered request."""
     backend = backend_of(request)
     entry = JournalEntry(
-        backend.clock.now(), request.method, request.url.path, status, task_id, message
+        backend.clock.now(), request.method, request_path(request), status, task_id, message
     )
     backend.journal.record(entry)
 
@@ -53,7 +79,8 @@ async def create_task(request: Request) -> Response:
         raise InvalidRequest(
             violations, f"invalid request ({SUPPORTED})" if unsupported else "invalid request"
         )
-    view = backend.create(owner, body, base_url(request))
+    scenario = request.headers.get("x-mock-scenario")
+    view = backend.create(owner, body, base_url(request), scenario=scenario)
     journal(request, 200, view.task_id)
     return json_text(envelope_json(view))
 

@@ -1,15 +1,169 @@
 """HTTP fault injection (429/5xx, latency, dropped connections, truncated bodies).
 
-A pure ASGI wrapper around the app, so the no-fault path costs one check per request.
+A pure ASGI wrapper around the app. With no rule and no rate set it costs one check per
+request, plus a scan of the header names while ``X-Mock-Fault`` is honoured. Latency is the
+only real wait; ``sleep`` is injectable so tests observe it without waiting.
+
+Dropping needs the server's transport: under uvicorn the socket is aborted (the client sees
+the connection close with no answer). Where no transport is reachable (e.g. httpx's
+``ASGITransport``), :class:`ConnectionDropped` is raised instead.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
 
 from mock_server.domain.backend import Backend
+from mock_server.domain.errors import PiapiError
+from mock_server.domain.faults import HEADER, MESSAGES, Action
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+_HEADER: Final = HEADER.encode()
+_KEY: Final = b"x-api-key"
+_TASK: Final = "/api/v1/task"
 
 
-def wrap(app: Any, backend: Backend) -> Any:
-    """``app`` wrapped with the fault layer (unchanged until faults exist)."""
-    return app
+class ConnectionDropped(ConnectionError):
+    """A simulated dropped connection where the transport cannot be reached."""
+
+
+def operation(method: str, path: str) -> str | None:
+    """Which faked API call a request is (``create``, ``get``, ``cancel``, ``account``)."""
+    if path == _TASK:
+        return "create" if method == "POST" else None
+    if path.startswith(_TASK + "/"):
+        rest = path[len(_TASK) + 1 :]
+        if "/" not in rest and rest:
+            return {"GET": "get", "DELETE": "cancel"}.get(method)
+        if rest.endswith("/cancel") and rest.count("/") == 1 and method == "POST":
+            return "cancel"
+        return None
+    if path == "/account/info" and method == "GET":
+        return "account"
+    return None
+
+
+def _headers(scope: Scope) -> tuple[str | None, str | None]:
+    fault = key = None
+    for name, value in scope["headers"]:
+        if name == _HEADER:
+            fault = value.decode("latin-1")
+        elif name == _KEY:
+            key = value.decode("latin-1")
+    return fault, key
+
+
+class FaultLayer:
+    """The ASGI app that decides and plays faults in front of ``app``."""
+
+    def __init__(self, app: ASGIApp, backend: Backend, sleep: Sleep = asyncio.sleep) -> None:
+        self.app = app
+        self.backend = backend
+        self.sleep = sleep
+        self.state = getattr(app, "state", None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        book = self.backend.faults
+        if scope["type"] != "http" or not (book.armed or book.headers):
+            await self.app(scope, receive, send)
+            return
+        op = operation(scope["method"], scope["path"])
+        header, key = _headers(scope) if op else (None, None)
+        if op is None or (header is None and not book.armed):
+            await self.app(scope, receive, send)
+            return
+        try:
+            action = book.decide(op, key, header, self.backend.clock.now())
+        except PiapiError as exc:
+            await _envelope(send, exc.status, exc.message)
+            return
+        if action is None:
+            await self.app(scope, receive, send)
+            return
+        await self.play(action, scope, receive, send)
+
+    async def play(self, action: Action, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wait, then answer with the fault (or pass to the app, cut short if truncating)."""
+        fault = action.fault
+        if action.latency_s:
+            await self.sleep(action.latency_s)
+        if fault.status is not None:
+            await _envelope(send, fault.status, MESSAGES[fault.status])
+        elif fault.drop:
+            await _drop(send)
+        elif fault.truncate is not None:
+            await _truncated(self.app, scope, receive, send, fault.truncate)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _envelope(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"code": status, "data": None, "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if status == 429:
+        headers.append((b"retry-after", b"1"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, keep: int) -> None:
+    """Run the app, then send its headers (with the full length) and part of its body.
+
+    Over a real server the connection is then closed; in-process (no transport) the
+    response just ends short of its ``content-length``.
+    """
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(bytes(message.get("body", b"")))
+
+    await app(scope, receive, capture)
+    body = b"".join(chunks)
+    cut = len(body) // 2 if keep < 0 else min(keep, max(0, len(body) - 1))
+    transport = _transport(send)
+    await send(start)
+    await send({"type": "http.response.body", "body": body[:cut], "more_body": bool(transport)})
+    if transport is not None:
+        await _close(transport, flush=True)
+
+
+def _transport(send: Send) -> Any:
+    """The server's transport behind ``send`` (uvicorn), or None."""
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    return transport if hasattr(transport, "abort") else None
+
+
+async def _drop(send: Send) -> None:
+    """Close the client's connection without an answer: abort the transport, or raise."""
+    transport = _transport(send)
+    if transport is None:
+        raise ConnectionDropped("simulated dropped connection (X-Mock-Fault: drop)")
+    await _close(transport, flush=False)
+
+
+async def _close(transport: Any, flush: bool) -> None:
+    for _ in range(200):  # bounded: let the kernel take what was sent
+        if not flush or not transport.get_write_buffer_size():
+            break
+        await asyncio.sleep(0.001)
+    transport.abort()
+    await asyncio.sleep(0)  # let the server see the disconnect before the app returns
+    await asyncio.sleep(0)
+
+
+def wrap(app: Any, backend: Backend, sleep: Sleep = asyncio.sleep) -> Any:
+    """``app`` wrapped with the fault layer; ``sleep`` plays latency (swap it in tests)."""
+    return FaultLayer(app, backend, sleep)

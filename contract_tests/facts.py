@@ -1,0 +1,72 @@
+"""The contract's numbers and enums, read once from the schema files through the registry.
+
+Strategies are built from these, so a change to a schema changes what the kit draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from mock_server.contract_rules import MAX_TOTAL_SECONDS
+from mock_server.schema_registry import default_registry
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything the strategies need to know about the create and task schemas."""
+
+    versions: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    aspect_ratios: tuple[str, ...]
+    prompt_max: int
+    images_max: int
+    duration_min: int
+    duration_max: int
+    shots_max: int
+    shot_prompt_max: int
+    shot_duration_min: int
+    shot_duration_max: int
+    total_seconds_max: int
+    o1_durations: tuple[int, ...]
+    service_modes: tuple[str, ...]
+    statuses: tuple[str, ...]
+    usage_types: tuple[str, ...]
+    model: str
+    task_type: str
+
+
+@cache
+def facts() -> Facts:
+    """The facts of the shipped schemas."""
+    registry = default_registry()
+    request = registry.schema("request")["properties"]
+    omni = registry.schema("input")
+    props, defs = omni["properties"], omni["$defs"]
+    shot, v3 = defs["shot"]["properties"], defs["v3"]["properties"]
+    task_defs = registry.schema("task")["$defs"]
+    return Facts(
+        versions=_enum(props["version"]),
+        resolutions=_enum(props["resolution"]),
+        aspect_ratios=_enum(props["aspect_ratio"]),
+        prompt_max=int(props["prompt"]["maxLength"]),
+        images_max=int(props["images"]["maxItems"]),
+        duration_min=int(v3["duration"]["minimum"]),
+        duration_max=int(v3["duration"]["maximum"]),
+        shots_max=int(v3["multi_shots"]["maxItems"]),
+        shot_prompt_max=int(shot["prompt"]["maxLength"]),
+        shot_duration_min=int(shot["duration"]["minimum"]),
+        shot_duration_max=int(shot["duration"]["maximum"]),
+        total_seconds_max=MAX_TOTAL_SECONDS,
+        o1_durations=tuple(int(d) for d in defs["o1"]["properties"]["duration"]["enum"]),
+        service_modes=_enum(registry.schema("config")["properties"]["service_mode"]),
+        statuses=_enum(task_defs["status"]),
+        usage_types=_enum(task_defs["usage"]["properties"]["type"]),
+        model=str(request["model"]["const"]),
+        task_type=str(request["task_type"]["const"]),
+    )
+
+
+def _enum(schema: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(v) for v in schema["enum"])

@@ -1,0 +1,223 @@
+"""The lifecycle state machine: create, poll, cancel, peek with another key, move time, and
+receive webhooks, with the lifecycle invariants checked after every step.
+
+:func:`lifecycle_machine` builds a :class:`~hypothesis.stateful.RuleBasedStateMachine` bound
+to one :class:`Endpoint`. Time moves through ``POST /_mock/clock/advance`` when the target has
+the control plane, otherwise by waiting within ``wait_budget`` seconds. Creating tasks spends
+against a :class:`Budget` (unlimited on the fake). The webhook rule runs only with a
+:class:`WebhookSink` and a target serving ``GET /_mock/webhooks``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from contract_tests.checks import Checker, task_of
+from contract_tests.endpoint import NOWHERE, Endpoint, Exchange
+from contract_tests.failures import LifecycleFailure
+from contract_tests.hooks import WebhookSink
+from contract_tests.prices import Prices
+from contract_tests.strategies import valid_requests
+
+History = list[tuple[Exchange, dict[str, Any]]]
+#: Tasks per run of the machine: few, so steps go to polling and moving time.
+MAX_TASKS = 3
+#: Seconds that end any task of the fake (renders take 70-140 virtual seconds).
+LONG_WAIT = 300.0
+#: Seconds to wait for the fake's queued webhook deliveries to land.
+SETTLE_SECONDS = 2.0
+ADVANCES = (0.5, 1.0, 5.0, 30.0, 90.0, 150.0, 300.0)
+
+
+@dataclass
+class Budget:
+    """Money (USD) the run may spend creating tasks, and seconds it may wait; None = unlimited."""
+
+    usd: Decimal | None = None
+    wait_seconds: float = 0.0
+    spent: Decimal = Decimal(0)
+
+    def spend(self, usd: Decimal) -> bool:
+        """Take ``usd`` from the budget if it is there."""
+        if self.usd is not None and self.spent + usd > self.usd:
+            return False
+        self.spent += usd
+        return True
+
+    def can_spend(self) -> bool:
+        """Whether any task may still be created."""
+        return self.usd is None or self.spent < self.usd
+
+
+@dataclass
+class MachineConfig:
+    """What a lifecycle machine is bound to."""
+
+    endpoint: Endpoint
+    checker: Checker
+    prices: Prices
+    budget: Budget
+    sink: WebhookSink | None = None
+    #: How many runs of the machine started (examples, shrinking included).
+    runs: int = 0
+
+    @property
+    def webhooks(self) -> tuple[str, ...]:
+        """Endpoints the drawn requests may name."""
+        return (self.sink.url,) if self.sink else (NOWHERE,)
+
+
+def _settled_log(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """The webhook log once nothing is queued (the fake delivers in the background)."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        log = endpoint.webhook_log()
+        if not log.get("queued") or time.monotonic() > deadline:
+            attempts: list[dict[str, Any]] = log.get("attempts", [])
+            return attempts
+        time.sleep(0.01)
+
+
+def lifecycle_machine(config: MachineConfig) -> type[RuleBasedStateMachine]:
+    """A state machine class bound to ``config`` (run it with ``run_state_machine_as_test``)."""
+    control = config.endpoint.has_control
+    hooks = config.sink is not None and config.endpoint.has_webhook_log
+    requests = valid_requests(None, config.webhooks)
+    hook = config.sink.url if config.sink else ""
+
+    class Lifecycle(RuleBasedStateMachine):
+        tasks = Bundle("tasks")
+
+        def __init__(self) -> None:
+            super().__init__()
+            config.runs += 1
+            self.histories: dict[str, History] = {}
+            self.fetched: set[str] = set()
+            self.checked_hooks = 0
+
+        def _watch(self, task_id: str, exchange: Exchange) -> None:
+            history = self.histories.setdefault(task_id, [])
+            history.append((exchange, task_of(exchange)))
+            config.checker("lifecycle_forward", history)
+
+        def _envelope(self, exchange: Exchange, kind: str = "response") -> None:
+            config.checker("not_server_error", exchange)
+            config.checker("code_matches_status", exchange)
+            config.checker("json_content_type", exchange)
+            config.checker("envelope_valid", exchange, kind)
+
+        @precondition(lambda self: len(self.histories) < MAX_TASKS and config.budget.can_spend())
+        @rule(target=tasks, body=requests)
+        def create(self, body: dict[str, Any]) -> Any:
+            if not config.budget.spend(config.prices.usd(body["input"])):
+                return multiple()
+            exchange = config.endpoint.create(body)
+            config.checker("valid_accepted", exchange)
+            self._envelope(exchange)
+            config.checker("created_pending", exchange)
+            config.checker("create_echoes", exchange, body)
+            config.checker("frozen_is_price", exchange, body, config.prices)
+            task_id = str(task_of(exchange)["task_id"])
+            self._watch(task_id, exchange)
+            return task_id
+
+        @rule(task_id=tasks)
+        def poll(self, task_id: str) -> None:
+            exchange = config.endpoint.get(task_id)
+            self._envelope(exchange)
+            got = task_of(exchange).get("task_id")
+            if got != task_id:
+                raise LifecycleFailure(
+                    "lifecycle_forward", "task id", f"asked {task_id}, got {got}", exchange
+                )
+            self._watch(task_id, exchange)
+            config.checker("completed_consumes_price", exchange)
+            if task_of(exchange).get("status") == "completed" and task_id not in self.fetched:
+                self.fetched.add(task_id)
+                config.checker("video_fetchable", exchange, config.endpoint.fetch)
+
+        @rule(task_id=consumes(tasks))
+        def cancel(self, task_id: str) -> None:
+            # Statuses only move forward, so what GET shows just before the cancel is a
+            # lower bound of the status the cancel meets: no race with a moving clock.
+            self.poll(task_id)
+            before = self.histories[task_id][-1][1].get("status")
+            exchange = config.endpoint.cancel(task_id)
+            self._envelope(exchange, "cancel")
+            after = config.endpoint.get(task_id)
+            self._envelope(after)
+            config.checker("cancel_only_pending", exchange, before, after)
+            self._watch(task_id, after)
+
+        @precondition(lambda self: control or config.budget.wait_seconds > 0)
+        @rule(task_id=tasks)
+        def wait_and_poll(self, task_id: str) -> None:
+            """Let a task run to its end (or the budget's), then look."""
+            self.advance(LONG_WAIT)
+            self.poll(task_id)
+
+        @rule(task_id=tasks)
+        def peek_with_another_key(self, task_id: str) -> None:
+            other = config.endpoint.other_key
+            for exchange in (
+                config.endpoint.get(task_id, other),
+                config.endpoint.cancel(task_id, other),
+            ):
+                config.checker("not_server_error", exchange)
+                config.checker("others_cannot_see", exchange)
+
+        @precondition(lambda self: control or (self.histories and config.budget.wait_seconds > 0))
+        @rule(seconds=st.sampled_from(ADVANCES))
+        def advance(self, seconds: float) -> None:
+            if control:
+                config.endpoint.advance(seconds)
+                return
+            pause = min(seconds, config.budget.wait_seconds)
+            config.budget.wait_seconds -= pause
+            time.sleep(pause)
+
+        @precondition(lambda self: hooks)
+        @rule()
+        def receive_webhooks(self) -> None:
+            assert config.sink is not None
+            mine = set(self.histories)
+            log = _settled_log(config.endpoint)
+            due = sum(1 for a in log if a.get("result") == "delivered" and a.get("url") == hook)
+            for headers, body in config.sink.wait_for(due, timeout=SETTLE_SECONDS):
+                data = body.get("data") if isinstance(body, dict) else None
+                task_id = data.get("task_id") if isinstance(data, dict) else None
+                if task_id in mine:
+                    config.checker("webhook_matches_get", body, self._seen(str(task_id)))
+                    config.checker("webhook_secret_header", headers, body)
+
+        def teardown(self) -> None:
+            if hooks and self.histories:
+                self.receive_webhooks()
+
+        def _seen(self, task_id: str) -> dict[str, dict[str, Any]]:
+            seen: dict[str, dict[str, Any]] = {}
+            for _, task in self.histories.get(task_id, []):
+                seen.setdefault(str(task.get("status")), task)
+            return seen
+
+        @invariant()
+        def histories_move_forward(self) -> None:
+            for history in self.histories.values():
+                config.checker("lifecycle_forward", history)
+
+    Lifecycle.__name__ = Lifecycle.__qualname__ = "Lifecycle"
+    return Lifecycle

@@ -1,0 +1,116 @@
+"""The served sender: a background asyncio task in the server's event loop.
+
+It waits until the next due virtual instant (``clock.wall_delay``; on a manual clock, until
+woken by ``clock_moved``/``task_created``/``task_changed``), starts at most
+``webhook_concurrency`` attempts at once, and on :meth:`Background.stop` cancels the attempts
+in flight (their jobs go back to the schedule) and closes its clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from mock_server.domain.clock import NS
+from mock_server.webhooks import sender
+from mock_server.webhooks.schedule import Job
+
+if TYPE_CHECKING:
+    from mock_server.webhooks.dispatcher import Dispatcher
+
+log = logging.getLogger("piapi_mock.webhooks")
+
+
+class Background:
+    """The dispatcher's loop while served; created by :meth:`Dispatcher.start`."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        settings = dispatcher.backend.settings
+        self.dispatcher = dispatcher
+        self.concurrency = max(1, settings.webhook_concurrency)
+        self.loop = asyncio.get_running_loop()
+        self.thread = threading.get_ident()
+        self.clients = sender.Clients(self.concurrency, settings.webhook_timeout)
+        self._wake = asyncio.Event()
+        self._settled = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._runner = self.loop.create_task(self._run(), name="piapi-mock-webhooks")
+
+    def poke(self) -> None:
+        """Wake the loop (from any thread); a no-op while every slot is busy."""
+        if len(self._in_flight) >= self.concurrency:
+            return  # a finishing attempt wakes the loop
+        if threading.get_ident() == self.thread:
+            self._wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closing
+                self.loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self) -> None:
+        """Cancel the loop and every attempt in flight; close the clients."""
+        tasks = [self._runner, *self._in_flight]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._in_flight.clear()
+        await self.clients.aclose()
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is in flight or due now; whether it got there in time."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while not self._idle():
+                    self._settled.clear()
+                    await self._settled.wait()
+                return True
+        return False
+
+    def _idle(self) -> bool:
+        if self._in_flight:
+            return False
+        due = self.dispatcher.next_due()
+        return due is None or due > self.dispatcher.now()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self.concurrency - len(self._in_flight)
+            try:
+                if free > 0 and self._dispatch(free):
+                    continue
+                timeout = self._idle_wait(free)
+            except Exception:  # a bug must not stop every later delivery
+                log.exception("webhook sender step failed")
+                timeout = 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _dispatch(self, free: int) -> bool:
+        """Start up to ``free`` attempts due now; whether any started."""
+        jobs = self.dispatcher.take(free)
+        for job in jobs:
+            task = self.loop.create_task(self._attempt(job))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return bool(jobs)
+
+    async def _attempt(self, job: Job) -> None:
+        await self.dispatcher.attempt(self.clients, job)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._settled.set()
+        self.poke()
+
+    def _idle_wait(self, free: int) -> float | None:
+        """Wall seconds until the next due instant; None: wait to be woken."""
+        if free <= 0:
+            return None
+        due = self.dispatcher.next_due()
+        if due is None:
+            return None
+        ahead = (due - self.dispatcher.now()) / NS
+        return 0.0 if ahead <= 0 else self.dispatcher.backend.clock.wall_delay(ahead)

@@ -1,0 +1,235 @@
+"""The dispatcher: a backend observer that sends what the schedule says is due.
+
+Two ways to run it:
+
+- served (uvicorn runs the lifespan): :meth:`Dispatcher.start` runs a background asyncio task
+  that waits until the next due virtual instant (``clock.wall_delay``; on a manual clock it
+  waits to be woken by ``clock_moved``/``task_created``/``task_changed``) and sends at most
+  ``webhook_concurrency`` attempts at once; :meth:`Dispatcher.stop` cancels attempts in flight
+  and closes the client.
+- in-process (httpx.ASGITransport, the pytest plugin: no lifespan): nothing runs by itself;
+  ``await dispatcher.run_until_idle()`` sends everything due at the current virtual instant,
+  including retries and next events that fall due while it runs.
+
+Hooks may be called from another thread than the dispatcher's loop (a test thread driving a
+served backend): the schedule is guarded by a lock and wake-ups go through
+``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+from mock_server.domain.backend import Backend
+from mock_server.domain.errors import PiapiError, TaskNotFound
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.observers import BackendObserver
+from mock_server.webhooks import events, sender
+from mock_server.webhooks.background import Background
+from mock_server.webhooks.events import Event
+from mock_server.webhooks.log import Attempt, DeliveryLog
+from mock_server.webhooks.schedule import Job, Schedule
+
+log = logging.getLogger("piapi_mock.webhooks")
+
+
+class Dispatcher(BackendObserver):
+    """Sends every task's webhook events; one per backend (see :func:`dispatcher_of`)."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.schedule = Schedule(backend.settings)
+        self.log = DeliveryLog(backend.settings.webhook_log_size)
+        self._lock = threading.RLock()
+        self._background: Background | None = None
+
+    # -- observer hooks (cheap: called on the request path) ---------------------------------
+
+    def task_created(self, record: TaskRecord) -> None:
+        if record.webhook is not None:
+            with self._lock:
+                self.schedule.plan(record)
+            self._poke()
+
+    def task_changed(self, record: TaskRecord) -> None:
+        self.task_created(record)
+
+    def clock_moved(self) -> None:
+        self._poke()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.schedule.configure(self.backend.settings)
+            self.schedule.clear()
+            self.log.clear()
+        self._poke()
+
+    def _poke(self) -> None:
+        background = self._background
+        if background is not None:
+            background.poke()
+
+    # -- the explicit API (in-process use) --------------------------------------------------
+
+    async def deliver_due(self) -> list[Attempt]:
+        """Send every attempt due now (bounded concurrency); the attempts made."""
+        async with self._borrow_client() as client:
+            return await self._round(client)
+
+    async def run_until_idle(self, max_rounds: int = 1000) -> list[Attempt]:
+        """Send until nothing is due at the current virtual instant; every attempt made."""
+        made: list[Attempt] = []
+        async with self._borrow_client() as client:
+            for _ in range(max_rounds):
+                attempts = await self._round(client)
+                if not attempts:
+                    break
+                made += attempts
+        return made
+
+    def redeliver(self, task_id: str, status: str | None = None) -> list[Event]:
+        """Queue a reached event of ``task_id`` again (default: the latest), due now."""
+        record = self.backend.store.get(task_id)
+        if record is None:
+            raise TaskNotFound(task_id)
+        if record.webhook is None:
+            raise PiapiError(f"task {task_id} has no webhook endpoint", status=409)
+        now = self.backend.clock.now()
+        cancel_status = self.schedule.cancel_status
+        reached = [e for e in events.task_events(record, "all", cancel_status) if e.at_ns <= now]
+        chosen = [e for e in reached if e.status.value == status] if status else reached[-1:]
+        if not chosen:
+            raise PiapiError(f"task {task_id} has not reached {status!r}", status=409)
+        with self._lock:
+            self.schedule.redeliver(record, chosen, now)
+        self._poke()
+        return chosen
+
+    def pending(self) -> int:
+        """Events not yet concluded (in flight included)."""
+        with self._lock:
+            return self.schedule.queued()
+
+    def next_due(self) -> int | None:
+        """The earliest virtual instant an attempt is due (None: nothing is scheduled)."""
+        with self._lock:
+            return self.schedule.next_due()
+
+    def take(self, limit: int) -> list[Job]:
+        """Up to ``limit`` attempts due now (their tasks are busy until the attempt ends)."""
+        with self._lock:
+            return self.schedule.take(self.now(), limit)
+
+    def now(self) -> int:
+        """The backend's virtual time."""
+        return self.backend.clock.now()
+
+    @contextlib.asynccontextmanager
+    async def _borrow_client(self) -> AsyncIterator[sender.Clients]:
+        background = self._background
+        if background is not None and background.loop is asyncio.get_running_loop():
+            yield background.clients
+            return
+        settings = self.backend.settings
+        async with sender.Clients(
+            settings.webhook_concurrency, settings.webhook_timeout
+        ) as clients:
+            yield clients
+
+    async def _round(self, client: sender.Clients) -> list[Attempt]:
+        jobs = self.take(limit=1 << 30)
+        if not jobs:
+            return []
+        slots = asyncio.Semaphore(max(1, self.backend.settings.webhook_concurrency))
+
+        async def bounded(job: Job) -> list[Attempt]:
+            async with slots:
+                return await self.attempt(client, job)
+
+        done = await asyncio.gather(*(bounded(job) for job in jobs))
+        return [attempt for attempts in done for attempt in attempts]
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    async def attempt(self, client: sender.Clients, job: Job) -> list[Attempt]:
+        """Make one attempt, log it, and tell the schedule (a retry, or the next event).
+
+        Cancelled (server shutdown), the job goes back to the schedule unattempted.
+        """
+        started = self.now()
+        try:
+            outcome = await self._safe_send(client, job)
+        except asyncio.CancelledError:
+            with self._lock:
+                self.schedule.release(job)
+            raise
+        made = [self._entry(job, started, outcome, "")]
+        if outcome.ok and self.schedule.chaos.duplicate():
+            again = await self._safe_send(client, job)
+            made.append(self._entry(job, self.now(), again, "duplicate"))
+        with self._lock:
+            result = self.schedule.finish(job, outcome.ok, outcome.retryable, self.now())
+            if job.epoch != self.schedule.epoch:
+                return []
+            made[0] = replace(made[0], result=result.value)
+            for entry in made:
+                self.log.record(entry)
+        self._poke()
+        return made
+
+    async def _safe_send(self, client: sender.Clients, job: Job) -> sender.Outcome:
+        try:
+            return await self._send(client, job)
+        except Exception as exc:  # a bug here must not stall the task's queue
+            log.exception("webhook attempt for task %s failed unexpectedly", job.task_id)
+            error = f"not sent: {type(exc).__name__}: {exc}"
+            return sender.Outcome(None, error, 0.0, retryable=False)
+
+    async def _send(self, client: sender.Clients, job: Job) -> sender.Outcome:
+        settings = self.backend.settings
+        url = job.target.endpoint
+        refused = sender.refusal(url, settings.webhook_allow)
+        if refused:
+            return sender.Outcome(None, refused, 0.0, retryable=False)
+        headers = events.headers(job.target)
+        return await sender.post(client, url, job.body, headers, settings.webhook_timeout)
+
+    def _entry(self, job: Job, at_ns: int, outcome: sender.Outcome, chaos: str) -> Attempt:
+        return Attempt(
+            event=job.event.status.value,
+            task_id=job.task_id,
+            url=job.target.endpoint,
+            attempt=job.attempt,
+            at_ns=at_ns,
+            status=outcome.status,
+            error=outcome.error,
+            latency_ms=outcome.latency_ms,
+            result="delivered" if outcome.ok else "failed",
+            redelivery=job.event.redelivery,
+            chaos=chaos or job.chaos,
+        )
+
+    # -- served: the background task --------------------------------------------------------
+
+    async def start(self) -> None:
+        """Run the background sender in the server's event loop (idempotent)."""
+        if self._background is None:
+            self._background = Background(self)
+
+    async def stop(self) -> None:
+        """Cancel the sender and every attempt in flight; close its clients."""
+        background, self._background = self._background, None
+        if background is not None:
+            await background.stop()
+
+    async def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Served mode: wait (at most ``timeout`` wall seconds) until nothing is in flight or
+        due now; whether it got there. Call it in the server's event loop."""
+        if self._background is None:
+            raise RuntimeError("the background sender is not running (use run_until_idle)")
+        return await self._background.wait_idle(timeout)

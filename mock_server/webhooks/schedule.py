@@ -1,0 +1,291 @@
+"""The webhook schedule: per task, the events still to deliver, in order, on a heap of due
+virtual instants. Pure: no I/O, no waiting; the dispatcher asks what is due and reports back.
+
+A task's head event is attempted when due; its next event waits until the head is concluded
+(delivered, given up or rejected), so the events of one task arrive in order (unless reorder
+chaos is on). Plans are rebuilt on every change of the task (cancel, forced end, a queued task
+getting its start); stale heap entries are skipped by a per-task token.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from mock_server.domain.clock import to_ns
+from mock_server.domain.models import Status, TaskRecord, WebhookTarget
+from mock_server.settings import Settings
+from mock_server.webhooks import events
+from mock_server.webhooks.chaos import Chaos
+from mock_server.webhooks.events import Event
+
+
+class Result(StrEnum):
+    """What an attempt led to."""
+
+    DELIVERED = "delivered"
+    RETRYING = "retrying"
+    GAVE_UP = "gave_up"
+    REJECTED = "rejected"
+
+
+@dataclass(slots=True)
+class Pending:
+    """An event waiting in a task's queue, due at ``due_ns``."""
+
+    event: Event
+    due_ns: int
+    chaos: str = ""
+
+
+@dataclass(slots=True)
+class Job:
+    """One attempt to make now."""
+
+    task_id: str
+    target: WebhookTarget
+    event: Event
+    attempt: int
+    body: bytes
+    epoch: int
+    chaos: str = ""
+
+
+@dataclass(slots=True)
+class TaskQueue:
+    """A task's undelivered events (head first) and what was already concluded."""
+
+    record: TaskRecord
+    items: list[Pending] = field(default_factory=list)
+    #: Statuses whose (non-redelivery) event was concluded.
+    sent: frozenset[Status] = frozenset()
+    #: Chaos delays drawn per status (None while chaos delay is off).
+    delays: dict[Status, int] | None = None
+    attempts: int = 0
+    busy: bool = False
+    token: int = 0
+    body: bytes | None = None
+    reordered: bool = False
+
+
+class Schedule:
+    """Every task's webhook queue and one heap of (due, seq, task id, token).
+
+    Memory stays small: a new task is only a heap entry (token 0) and a reference to its
+    record until its first event falls due; its queue (a few objects) exists while it has
+    events to send, and is dropped once its terminal event is concluded. (Every object per
+    task lengthens the garbage collector's pauses, which the API's p99 latency shows.)
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.configure(settings)
+        self.queues: dict[str, TaskQueue] = {}
+        self._fresh: dict[str, TaskRecord] = {}
+        self._done: set[str] = set()
+        self._heap: list[tuple[int, int, str, int]] = []
+        self._seq = 0
+        self.epoch = 0
+
+    def configure(self, settings: Settings) -> None:
+        """Take (new) settings: event mode, attempts, retry delay, chaos."""
+        if settings.webhook_events not in events.EVENT_MODES:
+            modes = " or ".join(events.EVENT_MODES)
+            raise ValueError(f"webhook_events must be {modes}, not {settings.webhook_events!r}")
+        self.mode = settings.webhook_events
+        self.cancel_status = Status(settings.cancel_status)
+        self.max_attempts = max(1, settings.webhook_attempts)
+        self.retry_ns = to_ns(max(0.0, settings.webhook_retry_delay))
+        self.chaos = Chaos(settings)
+
+    def clear(self) -> None:
+        """Forget everything; attempts in flight report to a dead epoch and are dropped."""
+        self.queues.clear()
+        self._fresh.clear()
+        self._done.clear()
+        self._heap.clear()
+        self.epoch += 1
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def plan(self, record: TaskRecord) -> None:
+        """(Re)build ``record``'s queue from its transitions; keep an attempt in flight."""
+        task_id = record.task_id
+        if record.webhook is None or task_id in self._done:
+            return
+        queue = self.queues.get(task_id)
+        if queue is None and not self.chaos.delay_share:
+            self._defer(record)
+            return
+        if queue is None:
+            queue = self.queues[task_id] = TaskQueue(record)
+        self._replan(queue, record)
+
+    def _defer(self, record: TaskRecord) -> None:
+        """A task with no queue yet: one heap entry at its first event (the request path)."""
+        steps = events.task_events(record, self.mode, self.cancel_status)
+        if not steps:
+            self._fresh.pop(record.task_id, None)
+            return
+        self._fresh[record.task_id] = record
+        self._seq += 1
+        heapq.heappush(self._heap, (steps[0].at_ns, self._seq, record.task_id, 0))
+
+    def _materialize(self, record: TaskRecord) -> TaskQueue:
+        self._fresh.pop(record.task_id, None)
+        queue = self.queues[record.task_id] = TaskQueue(record)
+        self._replan(queue, record)
+        return queue
+
+    def _replan(self, queue: TaskQueue, record: TaskRecord) -> None:
+        queue.record = record
+        old_head = queue.items[0] if queue.items else None
+        kept = queue.items[:1] if queue.busy else []
+        taken = {p.event.status for p in kept if not p.event.redelivery} | queue.sent
+        fresh = [
+            Pending(e, e.at_ns + self._delay(queue, e.status))
+            for e in events.task_events(record, self.mode, self.cancel_status)
+            if e.status not in taken
+        ]
+        redeliveries = [p for p in queue.items[len(kept) :] if p.event.redelivery]
+        queue.items = kept + sorted(fresh + redeliveries, key=lambda p: p.due_ns)
+        if queue.busy:
+            pass
+        elif queue.items and old_head is not None and queue.items[0].event == old_head.event:
+            queue.items[0] = old_head  # the same head: keep its retry time and attempt count
+        else:
+            queue.attempts, queue.body = 0, None
+        self._push(queue)
+
+    def redeliver(self, record: TaskRecord, reached: list[Event], now: int) -> None:
+        """Queue ``reached`` events of ``record`` once more, due now."""
+        queue = self.queues.get(record.task_id)
+        if queue is None and record.task_id in self._done:
+            self._done.discard(record.task_id)
+            queue = self.queues[record.task_id] = TaskQueue(record, sent=frozenset(Status))
+        elif queue is None:
+            queue = self._materialize(record)
+        start = 1 if queue.busy else 0
+        extra = [Pending(Event(e.status, e.at_ns, redelivery=True), now) for e in reached]
+        queue.items[start:] = sorted(queue.items[start:] + extra, key=lambda p: p.due_ns)
+        if not queue.busy:
+            queue.attempts, queue.body = 0, None
+        self._push(queue)
+
+    def _delay(self, queue: TaskQueue, status: Status) -> int:
+        if not self.chaos.delay_share:
+            return 0
+        if queue.delays is None:
+            queue.delays = {}
+        if status not in queue.delays:
+            queue.delays[status] = self.chaos.delay_ns()
+        return queue.delays[status]
+
+    def _push(self, queue: TaskQueue) -> None:
+        if queue.busy or not queue.items:
+            return
+        queue.token += 1
+        self._seq += 1
+        due = queue.items[0].due_ns
+        heapq.heappush(self._heap, (due, self._seq, queue.record.task_id, queue.token))
+
+    # -- running ----------------------------------------------------------------------------
+
+    def _live(self, entry: tuple[int, int, str, int]) -> TaskQueue | None:
+        queue = self.queues.get(entry[2])
+        if queue is None or queue.busy or queue.token != entry[3] or not queue.items:
+            return None
+        return queue
+
+    def _stale(self, entry: tuple[int, int, str, int]) -> bool:
+        if entry[3] == 0:
+            return entry[2] not in self._fresh
+        return self._live(entry) is None
+
+    def next_due(self) -> int | None:
+        """The earliest virtual instant something is due, or None."""
+        while self._heap and self._stale(self._heap[0]):
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
+    def take(self, now: int, limit: int) -> list[Job]:
+        """Up to ``limit`` attempts due at ``now``; their tasks are busy until :meth:`finish`."""
+        jobs: list[Job] = []
+        while len(jobs) < limit and self._heap and self._heap[0][0] <= now:
+            entry = heapq.heappop(self._heap)
+            if entry[3] == 0:
+                record = self._fresh.get(entry[2])
+                if record is not None:
+                    self._materialize(record)
+                continue
+            queue = self._live(entry)
+            if queue is None:
+                continue
+            if self._maybe_reorder(queue):
+                continue
+            jobs.append(self._start(queue))
+        return jobs
+
+    def _maybe_reorder(self, queue: TaskQueue) -> bool:
+        items = queue.items
+        if queue.attempts or queue.reordered or len(items) < 2 or not self.chaos.reorder():
+            return False
+        items[0], items[1] = items[1], items[0]
+        items[1].due_ns = max(items[1].due_ns, items[0].due_ns)
+        items[1].chaos = "reordered"
+        queue.reordered, queue.body = True, None
+        self._push(queue)
+        return True
+
+    def _start(self, queue: TaskQueue) -> Job:
+        record, head = queue.record, queue.items[0]
+        event = head.event
+        assert record.webhook is not None
+        if queue.body is None:
+            queue.body = events.body(record, event, self.cancel_status)
+        queue.busy = True
+        queue.attempts += 1
+        delays = queue.delays or {}
+        delayed = not event.redelivery and delays.get(event.status, 0) > 0
+        chaos = head.chaos or ("delayed" if delayed else "")
+        return Job(
+            record.task_id, record.webhook, event, queue.attempts, queue.body, self.epoch, chaos
+        )
+
+    def release(self, job: Job) -> None:
+        """Give back a job whose attempt was cancelled before it ended (not counted)."""
+        queue = self.queues.get(job.task_id)
+        if job.epoch != self.epoch or queue is None or not queue.busy:
+            return
+        queue.busy = False
+        queue.attempts -= 1
+        self._push(queue)
+
+    def finish(self, job: Job, ok: bool, retryable: bool, now: int) -> Result:
+        """Record an attempt's outcome; schedule the retry or the task's next event."""
+        queue = self.queues.get(job.task_id)
+        if job.epoch != self.epoch or queue is None:
+            return Result.DELIVERED if ok else Result.GAVE_UP
+        queue.busy = False
+        if not ok and retryable and queue.attempts < self.max_attempts:
+            queue.items[0].due_ns = now + self.retry_ns
+            self._push(queue)
+            return Result.RETRYING
+        head = queue.items.pop(0)
+        if not head.event.redelivery:
+            queue.sent |= {head.event.status}
+        queue.attempts, queue.body = 0, None
+        if not queue.items and any(status.terminal for status in queue.sent):
+            del self.queues[job.task_id]  # nothing can follow a terminal event
+            self._done.add(job.task_id)
+        self._push(queue)
+        if ok:
+            return Result.DELIVERED
+        return Result.GAVE_UP if retryable else Result.REJECTED
+
+    def queued(self) -> int:
+        """Events still to deliver (in flight included)."""
+        waiting = sum(
+            len(events.task_events(r, self.mode, self.cancel_status)) for r in self._fresh.values()
+        )
+        return waiting + sum(len(q.items) for q in self.queues.values())

@@ -1,0 +1,115 @@
+"""``piapi-mock contract`` end to end: against ``piapi-mock serve`` on a loopback port.
+
+The served fake runs its webhook dispatcher, so the suite's webhook rule runs too (the kit's
+loopback sink receives the deliveries). Waits are bounded; the clock moves by the control plane.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contract_tests.endpoint import Endpoint
+from contract_tests.suite import SuiteOptions, run_suite
+from mock_server.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/_mock/health", timeout=0.5)
+            break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.socket
+def test_contract_passes_against_serve(served: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["contract", "--base-url", served, "--max-examples", "15", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "OK: no contract violation" in out
+    assert "(control plane, seed 3)" in out
+
+
+@pytest.mark.socket
+def test_webhooks_are_checked_against_serve(served: str) -> None:
+    with httpx.Client(base_url=served, timeout=10) as client:
+        endpoint = Endpoint(client, "hooks-key")
+        options = SuiteOptions(max_examples=25, seed=5, only=("lifecycle",))
+        report = run_suite(endpoint, options)
+    assert report.ok, report.render()
+    assert report.checks.get("webhook_matches_get", 0) > 0, report.checks
+    assert report.checks.get("webhook_secret_header", 0) > 0, report.checks
+
+
+def test_free_checks_only_without_a_control_plane() -> None:
+    """A target without ``/_mock`` gets only the free phases (nothing is created)."""
+    from contract_tests.asgi import asgi_client
+    from mock_server.domain.backend import manual_backend
+    from mock_server.settings import Settings
+    from mock_server.web.app import create_asgi
+
+    backend, _ = manual_backend(Settings(control=False))
+    with asgi_client(create_asgi(backend=backend)) as client:
+        report = run_suite(Endpoint(client, "live-key"), SuiteOptions(max_examples=10, seed=1))
+    assert report.ok, report.render()
+    assert len(backend.store) == 0
+    skipped = {p.name for p in report.phases if p.note.startswith("skipped")}
+    assert skipped == {"valid_requests", "lifecycle"}
+
+
+def test_a_spend_budget_creates_tasks_within_it() -> None:
+    from decimal import Decimal
+
+    from contract_tests.asgi import asgi_client
+    from mock_server.domain.backend import manual_backend
+    from mock_server.settings import Settings
+    from mock_server.web.app import create_asgi
+
+    backend, _ = manual_backend(Settings(control=False))
+    budget = Decimal("3")
+    options = SuiteOptions(
+        max_examples=10, seed=1, allow_spend_usd=budget, wait_budget=0, only=("valid_requests",)
+    )
+    with asgi_client(create_asgi(backend=backend)) as client:
+        report = run_suite(Endpoint(client, "live-key"), options)
+    assert 0 < report.spent_usd <= budget
+    assert len(backend.store) > 0
+
+
+def test_list_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contract", "--list-checks"]) == 0
+    out = capsys.readouterr().out
+    assert "frozen_is_price" in out
+    assert "webhook_matches_get" in out
+
+
+def test_unreachable_server_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["contract", "--base-url", url, "--max-examples", "2"]) == 2
+    assert "cannot reach" in capsys.readouterr().err
