@@ -42,6 +42,8 @@ format: install
 
 ## Load and memory benchmarks, as ratios against a bare Starlette endpoint in the same run.
 bench: install
+	@command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk) \
+		|| echo "could not install wrk: the api suite will say so and skip"
 	$(BIN)/python -m bench
 
 clean:

@@ -13,6 +13,7 @@ Tunable by environment: ``PIAPI_BENCH_SECONDS`` (per run, default 3), ``PIAPI_BE
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import importlib.util
 import json
@@ -29,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from bench.bare_app import CREATE_BYTES_ENV, GET_BYTES_ENV
 
@@ -51,6 +52,15 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: int
+    #: Server CPU time per request (user + system), in microseconds; 0 when unknown.
+    cpu_us: float = 0.0
+
+
+class Server(NamedTuple):
+    """A running bench server."""
+
+    port: int
+    pid: int
 
 
 def fake_app() -> Any:
@@ -86,8 +96,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[int]:
-    """A one-worker uvicorn process serving ``factory``; yields its port, always stops it."""
+def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A one-worker uvicorn process serving ``factory``; yields it, always stops it."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
@@ -97,7 +107,7 @@ def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[
         )
         try:
             _wait_ready(process, port, log)
-            yield port
+            yield Server(port, process.pid)
         finally:
             _stop(process)
 
@@ -198,14 +208,26 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def wrk(wrk_path: str, port: int, script: Path, seconds: float) -> WrkResult:
-    """One bounded wrk run against ``port``."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(wrk_path: str, server: Server, script: Path, seconds: float) -> WrkResult:
+    """One bounded wrk run against ``server``, with the server's CPU time per request."""
     command = [wrk_path, "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency"]
-    command += ["--timeout", "2s", "-s", str(script), f"http://127.0.0.1:{port}/api/v1/task"]
+    command += ["--timeout", "2s", "-s", str(script), f"http://127.0.0.1:{server.port}/api/v1/task"]
+    cpu_before = cpu_seconds(server.pid)
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    cpu = cpu_seconds(server.pid) - cpu_before
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_wrk(done.stdout)
+    result = parse_wrk(done.stdout)
+    return dataclasses.replace(result, cpu_us=cpu / max(1, result.requests) * 1e6)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -224,39 +246,45 @@ def _median(results: list[WrkResult]) -> WrkResult:
         statistics.median(r.p99_ms for r in results),
         sum(r.requests for r in results),
         sum(r.errors for r in results),
+        statistics.median(r.cpu_us for r in results),
     )
 
 
-def _measure(wrk_path: str, ports: dict[str, int], scripts: dict[str, Path]) -> dict[str, Any]:
+def _measure(
+    wrk_path: str, servers: dict[str, Server], scripts: dict[str, Path]
+) -> dict[tuple[str, str], WrkResult]:
     """Median figures per (route, server) over the rounds, fake and bare alternating."""
     seconds = float(os.environ.get("PIAPI_BENCH_SECONDS", "3"))
     rounds = int(os.environ.get("PIAPI_BENCH_ROUNDS", "3"))
     runs: dict[tuple[str, str], list[WrkResult]] = {}
     for script in scripts.values():
-        for port in ports.values():
-            wrk(wrk_path, port, script, 1)  # warm-up
+        for server in servers.values():
+            wrk(wrk_path, server, script, 1)  # warm-up
     for _ in range(rounds):
         for route, script in scripts.items():
-            for server, port in ports.items():
-                runs.setdefault((route, server), []).append(wrk(wrk_path, port, script, seconds))
+            for name, server in servers.items():
+                runs.setdefault((route, name), []).append(wrk(wrk_path, server, script, seconds))
     return {key: _median(results) for key, results in runs.items()}
 
 
-def _report(figures: dict[Any, WrkResult], sizes: tuple[int, int]) -> None:
+def _report(figures: dict[tuple[str, str], WrkResult], sizes: tuple[int, int]) -> None:
     print(f"  response bytes: create {sizes[0]}, get {sizes[1]}")
     print(f"  {'':8}{'fake req/s':>12}{'bare req/s':>12}{'ratio':>8}{'target':>8}", end="")
-    print(f"{'fake p99':>11}{'bare p99':>11}")
+    print(f"{'fake p99':>11}{'bare p99':>11}{'CPU/req fake':>14}{'bare':>7}{'ratio':>7}")
     verdicts = []
     for route, target in TARGETS.items():
         fake, bare = figures[(route, "fake")], figures[(route, "bare")]
         ratio = fake.rps / bare.rps
         print(f"  {route:8}{fake.rps:>12,.0f}{bare.rps:>12,.0f}{ratio:>8.2f}{target:>8.2f}", end="")
-        print(f"{fake.p99_ms:>8.2f} ms{bare.p99_ms:>8.2f} ms")
+        print(f"{fake.p99_ms:>8.2f} ms{bare.p99_ms:>8.2f} ms", end="")
+        cpu_ratio = bare.cpu_us / fake.cpu_us if fake.cpu_us else 0.0
+        print(f"{fake.cpu_us:>11.0f} us{bare.cpu_us:>7.0f}{cpu_ratio:>7.2f}")
         verdicts.append(f"{route} {'ok' if ratio >= target else 'MISSED'}")
         verdicts.append(f"{route} p99 {'ok' if fake.p99_ms < P99_TARGET_MS else 'MISSED'}")
         if fake.errors or bare.errors:
             print(f"  ! {route}: {fake.errors} fake / {bare.errors} bare failed requests")
     print("  targets: " + ", ".join(verdicts))
+    print("  (CPU/req: server CPU time per request; its ratio barely moves with other load)")
 
 
 def run() -> None:
@@ -268,10 +296,11 @@ def run() -> None:
     body = request_body()
     print(f"  uvicorn ({http_stack()}), one worker per server; wrk -t1 -c{CONNECTIONS}")
     with tempfile.TemporaryDirectory() as tmp, uvicorn_server("bench.suite_api:fake_app") as fake:
-        create_size = len(call(fake, "POST", "/api/v1/task", body))
-        created = [call(fake, "POST", "/api/v1/task", body) for _ in range(GET_TASKS)]
+        create_size = len(call(fake.port, "POST", "/api/v1/task", body))
+        created = [call(fake.port, "POST", "/api/v1/task", body) for _ in range(GET_TASKS)]
         ids = [json.loads(answer)["data"]["task_id"] for answer in created]
-        get_size = len(call(fake, "GET", f"/api/v1/task/{ids[0]}"))
+        time.sleep(0.2)  # at --speed 1000 every task is completed (~110 virtual s) by now
+        get_size = len(call(fake.port, "GET", f"/api/v1/task/{ids[0]}"))
         scripts = {"create": Path(tmp) / "post.lua", "get": Path(tmp) / "get.lua"}
         scripts["create"].write_text(post_script(body))
         scripts["get"].write_text(get_script(ids))

@@ -23,7 +23,7 @@ from typing import Any, Final
 import httpx
 import respx
 
-from contract_tests.inprocess import InProcessMock, LazyPortal
+from contract_tests.inprocess import InProcessMock, PrivateLoop
 from contract_tests.server import PiapiServer, ServerThread
 from mock_server.settings import Settings
 
@@ -79,7 +79,7 @@ def reset_ms(repeats: int) -> tuple[float, float]:
     finally:
         server.close()
         thread.close()
-    portal = LazyPortal()
+    portal = PrivateLoop()
 
     def fresh() -> None:
         with InProcessMock(Settings(), "https://api.piapi.ai", portal):
@@ -94,7 +94,7 @@ def reset_ms(repeats: int) -> tuple[float, float]:
 
 def round_trip_ms(repeats: int) -> tuple[float, float]:
     """(the fake in-process, sync httpx client; the bare respx baseline)."""
-    portal = LazyPortal()
+    portal = PrivateLoop()
     body = _body()
     with (
         InProcessMock(Settings(), "https://api.piapi.ai", portal) as mock,

@@ -178,17 +178,10 @@ def run_wrk(port: int, body: dict[str, Any], seconds: int) -> tuple[float, float
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(wrk_script(body))
     try:
+        url = f"http://127.0.0.1:{port}/api/v1/task"
+        wrk = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", "-s", script.name, url]
         out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                "-c32",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                script.name,
-                f"http://127.0.0.1:{port}/api/v1/task",
-            ],
+            pinned(0, wrk),
             capture_output=True,
             text=True,
             timeout=seconds + 30,
@@ -202,9 +195,17 @@ def run_wrk(port: int, body: dict[str, Any], seconds: int) -> tuple[float, float
     return float(latency.group(1)) * _UNIT_MS[latency.group(2)], float(rps.group(1))
 
 
+def pinned(cpu: int, args: list[str]) -> list[str]:
+    """``args`` on one CPU (``taskset``, when there are two or more), so the load generator and
+    the server do not fight over one core and the figures vary less."""
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        return args
+    return ["taskset", "-c", str(cpu), *args]
+
+
 def serve(port: int) -> list[str]:
     """``piapi-mock serve`` on ``port`` (webhook timeout 10 s, concurrency 32: the defaults)."""
-    return [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port)]
+    return pinned(1, [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port)])
 
 
 def one_run(endpoint: str, seconds: int) -> tuple[float, float]:
@@ -226,9 +227,10 @@ def hanging() -> None:
     plain: list[tuple[float, float]] = []
     hooked: list[tuple[float, float]] = []
     with process(receiver(hook_port, "hang"), hook_port, "/_count"):
-        for _ in range(rounds):
-            plain.append(one_run("", seconds))
-            hooked.append(one_run(f"http://127.0.0.1:{hook_port}/hook", seconds))
+        for round_ in range(rounds):  # ABBA order: a drifting machine load hits both alike
+            runs = [("", plain), (f"http://127.0.0.1:{hook_port}/hook", hooked)]
+            for endpoint, results in runs if round_ % 2 == 0 else runs[::-1]:
+                results.append(one_run(endpoint, seconds))
         hung = receiver_counts(hook_port)["count"]
     base_p99 = statistics.median(p for p, _ in plain)
     hook_p99 = statistics.median(p for p, _ in hooked)

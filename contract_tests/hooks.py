@@ -59,8 +59,25 @@ class WebhookSink:
         self._server.server_close()
         self._thread.join(5)
 
+    def wait_for_events(self, expected: set[tuple[str, str]], timeout: float) -> None:
+        """Return once a body arrived for every (task id, status) in ``expected``, or later."""
+
+        def arrived() -> bool:
+            return expected <= {_event(body) for body in self.bodies}
+
+        with self._changed:
+            self._changed.wait_for(arrived, timeout)
+
     def wait_for(self, count: int, timeout: float) -> list[tuple[dict[str, str], Any]]:
         """(headers, body) pairs, once ``count`` arrived or ``timeout`` seconds passed."""
         with self._changed:
             self._changed.wait_for(lambda: len(self.bodies) >= count, timeout)
             return list(zip(self.headers, self.bodies, strict=True))
+
+
+def _event(body: Any) -> tuple[str, str]:
+    """(task id, status) of a webhook body."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return "", ""
+    return str(data.get("task_id")), str(data.get("status"))

@@ -23,7 +23,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from respx.models import ResolvedRoute
 
 from contract_tests import idle
-from contract_tests.target import Target
+from contract_tests.target import DEFAULT_API_KEY, Target
 from mock_server.domain.backend import manual_backend
 from mock_server.domain.journal import Journal
 from mock_server.domain.render import task_dict
@@ -36,7 +36,7 @@ LOOPBACK: Final = ("127.0.0.1", "localhost", "::1")
 _IN_ASYNC: ContextVar[bool] = ContextVar("piapi_mock_in_async", default=False)
 
 
-class LazyPortal:
+class PrivateLoop:
     """Where sync callers run the fake's coroutines, started on first use, kept until closed.
 
     A thread with no running event loop (a plain sync test) uses a private loop in that very
@@ -98,8 +98,8 @@ class InProcessMock(Target):
 
     live = False
 
-    def __init__(self, settings: Settings, base_url: str, portal: LazyPortal) -> None:
-        super().__init__(base_url, api_key=(settings.api_keys or ("test-key",))[0])
+    def __init__(self, settings: Settings, base_url: str, portal: PrivateLoop) -> None:
+        super().__init__(base_url, api_key=(settings.api_keys or (DEFAULT_API_KEY,))[0])
         self.settings = settings
         self.backend, self.clock = manual_backend(settings)
         self.app = create_asgi(backend=self.backend)

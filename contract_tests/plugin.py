@@ -33,7 +33,7 @@ from mock_server.settings import Settings, field_names
 
 if TYPE_CHECKING:
     from contract_tests.client import ContractRouter
-    from contract_tests.inprocess import LazyPortal
+    from contract_tests.inprocess import PrivateLoop
     from contract_tests.receiver import ReceiverServer, WebhookReceiver
     from contract_tests.server import ServerThread
     from contract_tests.target import Target
@@ -108,10 +108,10 @@ def piapi_mock_base_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def _piapi_portal() -> Iterator[LazyPortal]:
-    from contract_tests.inprocess import LazyPortal
+def _piapi_loop() -> Iterator[PrivateLoop]:
+    from contract_tests.inprocess import PrivateLoop
 
-    portal = LazyPortal()
+    portal = PrivateLoop()
     yield portal
     portal.close()
 
@@ -142,7 +142,7 @@ def piapi_mock(
     request: pytest.FixtureRequest,
     piapi_mock_settings: Settings,
     piapi_mock_base_url: str,
-    _piapi_portal: LazyPortal,
+    _piapi_loop: PrivateLoop,
 ) -> Iterator[Target]:
     """The fake in-process for httpx clients, fresh for this test (see ``InProcessMock``)."""
     from contract_tests.inprocess import InProcessMock
@@ -153,7 +153,7 @@ def piapi_mock(
         yield Target(live)
         return
     settings = marker_settings(request.node, piapi_mock_settings)
-    with InProcessMock(settings, piapi_mock_base_url, _piapi_portal) as mock:
+    with InProcessMock(settings, piapi_mock_base_url, _piapi_loop) as mock:
         yield mock
 
 

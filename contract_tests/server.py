@@ -18,7 +18,7 @@ import httpx
 import uvicorn
 
 from contract_tests import idle
-from contract_tests.target import Target
+from contract_tests.target import DEFAULT_API_KEY, Target
 from mock_server.domain.backend import manual_backend
 from mock_server.settings import Settings
 from mock_server.web.app import create_asgi
@@ -92,7 +92,7 @@ class PiapiServer(Target):
 
     def __init__(self, thread: ServerThread) -> None:
         keys = thread.settings.api_keys
-        super().__init__(thread.base_url, api_key=keys[0] if keys else "test-key")
+        super().__init__(thread.base_url, api_key=keys[0] if keys else DEFAULT_API_KEY)
         self.thread = thread
         self._http = httpx.Client(base_url=thread.base_url, timeout=START_TIMEOUT)
 

@@ -176,7 +176,12 @@ class Run:
         config = MachineConfig(self.endpoint, self.checker, prices, self.budget, self.sink)
         machine: Any = seed(self.report.seed)(lifecycle_machine(config))
         test_settings = self.settings(self.options.max_examples)
-        self._phase(result, lambda: run_state_machine_as_test(machine, settings=test_settings))
+
+        def run() -> None:
+            run_state_machine_as_test(machine, settings=test_settings)
+            config.settle_webhooks()
+
+        self._phase(result, run)
         result.examples = config.runs
 
     def skipped(self, name: str, note: str) -> None:

@@ -19,8 +19,12 @@ ZERO_TIME: Final = "0001-01-01T00:00:00Z"
 _NO_ERROR: Final = '{"code":0,"raw_message":"","message":"","detail":null}'
 
 
+@lru_cache(maxsize=8192)
 def rfc3339(ns: int | None) -> str:
-    """Go's RFC3339Nano: UTC, up to 9 fractional digits, trailing zeros trimmed."""
+    """Go's RFC3339Nano: UTC, up to 9 fractional digits, trailing zeros trimmed.
+
+    Memoised (a pure function): every poll of a task formats the same three instants.
+    """
     if ns is None:
         return ZERO_TIME
     seconds, fraction = divmod(ns, NS)

@@ -3,10 +3,9 @@
 Two ways to run it:
 
 - served (uvicorn runs the lifespan): :meth:`Dispatcher.start` runs a background asyncio task
-  that waits until the next due virtual instant (``clock.wall_delay``; on a manual clock it
-  waits to be woken by ``clock_moved``/``task_created``/``task_changed``) and sends at most
-  ``webhook_concurrency`` attempts at once; :meth:`Dispatcher.stop` cancels attempts in flight
-  and closes the client.
+  (:mod:`mock_server.webhooks.background`) that waits until the next due virtual instant and
+  sends at most ``webhook_concurrency`` attempts at once; :meth:`Dispatcher.stop` cancels the
+  attempts in flight (they go back to the schedule) and closes the clients.
 - in-process (httpx.ASGITransport, the pytest plugin: no lifespan): nothing runs by itself;
   ``await dispatcher.run_until_idle()`` sends everything due at the current virtual instant,
   including retries and next events that fall due while it runs.

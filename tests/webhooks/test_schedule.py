@@ -194,3 +194,14 @@ def test_unknown_event_mode_is_an_error() -> None:
 def test_refusal(url: str, allow: tuple[str, ...], words: str) -> None:
     found = refusal(url, allow)
     assert (words in found) if words else found == ""
+
+
+def test_a_change_before_the_first_event_is_due_is_followed() -> None:
+    schedule = Schedule(Settings())
+    r = record()
+    schedule.plan(r)
+    r.cancelled_at = T0 + NS // 2  # cancelled before the pending event was even sent
+    schedule.plan(r)
+    assert drain(schedule, T0 + 100 * NS) == ["t1:pending", "t1:failed"]
+    assert schedule.queues == {}
+    assert schedule.next_due() is None

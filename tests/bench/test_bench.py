@@ -1,0 +1,227 @@
+"""The benchmark's helpers, and the hot-path shortcuts it led to: each equals the slow original."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import time
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.requests import Request
+
+from bench.bare_app import filler
+from bench.suite_api import (
+    WrkResult,
+    call,
+    cpu_seconds,
+    get_script,
+    lua_string,
+    parse_wrk,
+    uvicorn_server,
+)
+from bench.suite_memory import rss_mb
+from mock_server.domain.clock import NS
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.render import rfc3339
+from mock_server.schema_registry import _has_float
+from mock_server.web.api import base_url, request_path
+from tests.conftest import KEY
+
+WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:4000/api/v1/task
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     4.20ms  500.00us  12.00ms   90.00%
+    Req/Sec     7.60k   300.00     8.00k    70.00%
+  Latency Distribution
+     50%    4.10ms
+     75%    4.30ms
+     90%    4.60ms
+     99%  850.00us
+  22800 requests in 3.00s, 21.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   7600.12
+Transfer/sec:      7.00MB
+"""
+
+
+def test_parse_wrk_reads_rate_p99_in_ms_and_failures() -> None:
+    assert parse_wrk(WRK_OUTPUT) == WrkResult(7600.12, 0.85, 22800, 3)
+    seconds = WRK_OUTPUT.replace("99%  850.00us", "99%    1.50s")
+    assert parse_wrk(seconds).p99_ms == 1500.0
+    errors = WRK_OUTPUT + "  Socket errors: connect 1, read 2, write 0, timeout 4\n"
+    assert parse_wrk(errors).errors == 3 + 1 + 2 + 4
+
+
+def test_parse_wrk_refuses_output_without_the_figures() -> None:
+    with pytest.raises(RuntimeError, match="cannot read wrk output"):
+        parse_wrk(WRK_OUTPUT.replace("Requests/sec:", "Requests:"))
+    with pytest.raises(RuntimeError, match="cannot read wrk output"):
+        parse_wrk(WRK_OUTPUT.replace("     99%  850.00us\n", ""))
+
+
+def test_lua_strings_survive_closing_brackets() -> None:
+    assert lua_string("plain") == "[[plain]]"
+    assert lua_string('a]]b"c') == '[=[a]]b"c]=]'
+    assert lua_string("]]]=]") == "[==[]]]=]]==]"
+
+
+def test_get_script_cycles_over_every_id() -> None:
+    script = get_script(["a-1", "b-2"])
+    assert "{[[a-1]],[[b-2]]}" in script
+    assert "i % n + 1" in script
+    assert '"/api/v1/task/" .. ids[i]' in script
+
+
+def test_filler_is_json_of_the_exact_size() -> None:
+    for size in (12, 13, 863, 5000):
+        body = filler(size)
+        assert len(body) == size
+        assert json.loads(body)["pad"].strip("x") == ""
+    with pytest.raises(ValueError, match="at least 12"):
+        filler(11)
+
+
+def test_rss_grows_with_what_the_process_holds() -> None:
+    before = rss_mb()
+    held = bytearray(64 * 2**20)
+    held[::4096] = b"\x01" * len(held[::4096])  # touch every page
+    assert rss_mb() - before > 48
+    del held
+
+
+@pytest.mark.socket
+def test_bench_servers_answer_and_are_always_stopped() -> None:
+    with uvicorn_server("bench.bare_app:create", {"PIAPI_BENCH_CREATE_BYTES": "100"}) as server:
+        port = server.port
+        assert len(call(port, "POST", "/api/v1/task", b"{}")) == 100
+        assert cpu_seconds(server.pid) > 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the bench server on port {port} is still listening")
+
+
+# -- the shortcuts equal what they replace ------------------------------------------------------
+
+
+def reference_rfc3339(ns: int | None) -> str:
+    """The first, unmemoised implementation."""
+    if ns is None:
+        return "0001-01-01T00:00:00Z"
+    seconds, fraction = divmod(ns, NS)
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % time.gmtime(seconds)[:6]  # noqa: UP031
+    if fraction:
+        text += "." + f"{fraction:09d}".rstrip("0")
+    return text + "Z"
+
+
+def test_memoised_rfc3339_equals_the_plain_formatting() -> None:
+    rng = random.Random(7)
+    instants = [None, 0, 1, NS, 1_770_431_477_998_381_738, 1_770_431_477 * NS, -1]
+    instants += [rng.randrange(-(10**18), 4 * 10**18) for _ in range(2000)]
+    for ns in instants + instants:  # the second pass is served by the memo
+        assert rfc3339(ns) == reference_rfc3339(ns)
+    assert reference_rfc3339(1) != reference_rfc3339(10)  # the check can tell instants apart
+
+
+def reference_has_float(value: object) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(reference_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(reference_has_float(v) for v in value)
+    return False
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_float_scan_equals_the_recursive_reference(value: Any) -> None:
+    assert _has_float(value) == reference_has_float(value)
+
+
+def test_float_scan_finds_a_deep_float_and_misses_none() -> None:
+    assert _has_float({"a": [1, {"b": [True, 5.0]}]})
+    assert not _has_float({"a": [1, {"b": [True, 5]}]})
+
+
+PATH_CHARS = "abz09/._~:@!$&'()*+,;=%-?#\\ \t\n[]é"
+
+
+def request_for(path: str, host: bytes | None, scheme: str, query: bytes) -> Request:
+    headers = [] if host is None else [(b"host", host)]
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "headers": headers,
+            "query_string": query,
+            "scheme": scheme,
+            "server": ("127.0.0.1", 8000),
+        }
+    )
+
+
+@given(
+    path=st.text(PATH_CHARS, max_size=12).map(lambda p: "/" + p) | st.text(PATH_CHARS, max_size=12),
+    host=st.sampled_from([None, b"127.0.0.1:8000", b"ex.com", b"[::1]:80", b"a/b", b"x:99999"]),
+    scheme=st.sampled_from(["http", "https"]),
+    query=st.sampled_from([b"", b"a=1"]),
+)
+def test_path_and_base_url_shortcuts_equal_starlettes_url(
+    path: str, host: bytes | None, scheme: str, query: bytes
+) -> None:
+    url = request_for(path, host, scheme, query).url
+    assert request_path(request_for(path, host, scheme, query)) == url.path
+    assert base_url(request_for(path, host, scheme, query)) == f"{url.scheme}://{url.netloc}"
+
+
+def test_a_path_starlette_rewrites_is_not_taken_as_is() -> None:
+    request = request_for("/api/v1/task/a?b", b"h", "http", b"")
+    assert request.scope["path"] != request.url.path  # why the shortcut needs its guard
+    assert request_path(request) == request.url.path == "/api/v1/task/a%3Fb"
+
+
+def test_records_share_their_repeated_strings() -> None:
+    def record(owner: str) -> TaskRecord:
+        return TaskRecord(
+            "id", owner, "kling", "t", "{}", "{}", "16:9", 1, False, "http://h", 0, 0, 1
+        )
+
+    first, second = record("".join(["ke", "y"])), record("".join(["k", "ey"]))
+    assert first.owner == second.owner
+    assert first.owner is second.owner
+
+    class Key(str):
+        pass
+
+    assert type(record(Key("key")).owner) is Key  # a str subclass is kept as it is
+
+
+@pytest.mark.anyio
+async def test_content_type_is_named_only_when_the_body_fails(client: httpx.AsyncClient) -> None:
+    bad = await client.post(
+        "/api/v1/task", content=b"{oops", headers={**KEY, "content-type": "text/plain"}
+    )
+    assert bad.status_code == 400
+    assert "Content-Type is 'text/plain'" in bad.json()["message"]
+    plain = await client.post(
+        "/api/v1/task", content=b"{oops", headers={**KEY, "content-type": "application/json"}
+    )
+    assert "Content-Type" not in plain.json()["message"]
