@@ -10,6 +10,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterator, Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 from mock_server.domain import lifecycle, scenarios, timing
@@ -48,6 +49,20 @@ def echo_json(value: object) -> str:
     except UnicodeEncodeError:
         text = _ECHO_ASCII.encode(value)
     return text
+
+
+_CONFIG_JSON = '{"service_mode":%s,"webhook_config":{"endpoint":%s,"secret":%s}}'
+
+
+def config_json(config: Mapping[str, Any]) -> str:
+    """``echo_json`` of a :func:`config_echo` result, assembled as text when it is plain ASCII."""
+    hook = config["webhook_config"]
+    parts = (config["service_mode"], hook["endpoint"], hook["secret"])
+    if all(type(part) is str for part in parts):
+        text = _CONFIG_JSON % tuple(map(encode_basestring, parts))
+        if text.isascii():
+            return text
+    return echo_json(config)
 
 
 def config_echo(config: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -129,7 +144,7 @@ class Backend:
             model=str(body["model"]),
             task_type=str(body["task_type"]),
             input_json=echo_json(task_input),
-            config_json=echo_json(config),
+            config_json=config_json(config),
             aspect_ratio=str(task_input.get("aspect_ratio", "16:9")),
             cost=cost,
             private_pool=config["service_mode"] == "private",

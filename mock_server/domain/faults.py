@@ -159,7 +159,7 @@ class FaultBook:
         try:
             self.rate_fault = parse(kind, "--fault-kind")
         except FaultError as exc:
-            raise ValueError(exc.message) from None
+            raise ValueError(exc.message.removeprefix("invalid request: ")) from None
         self.rate = rate
         self.headers = headers
         self.rules: list[FaultRule] = []

@@ -328,9 +328,9 @@ def parse_rates(
         if not sep:
             raise ValueError(f"scenario rate {entry!r}: expected SCENARIO=RATE")
         try:
-            rates.append((float(rate_text), parse(text, "--scenario-rate")))
+            rates.append((float(rate_text), parse(text, "--scenario-rates")))
         except ScenarioError as exc:
-            raise ValueError(exc.message) from None
+            raise ValueError(exc.message.removeprefix("invalid request: ")) from None
     total = sum(rate for rate, _ in rates)
     if any(not 0 <= rate <= 1 for rate, _ in rates) or total > 1 + 1e-9:
         raise ValueError("outcome rates must each be in [0, 1] and sum to at most 1")

@@ -19,6 +19,7 @@ from typing import Any, Final
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.domain.faults import HEADER, MESSAGES, Action
+from mock_server.domain.journal import JournalEntry
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -89,6 +90,17 @@ class FaultLayer:
         if action is None:
             await self.app(scope, receive, send)
             return
+        if not action.fault.passes:  # the app never sees it: journal it here
+            status = action.fault.status or 0
+            entry = JournalEntry(
+                self.backend.clock.now(),
+                scope["method"],
+                scope["path"],
+                status,
+                "",
+                f"X-Mock-Fault {action.fault.text} ({action.source})",
+            )
+            self.backend.journal.record(entry)
         await self.play(action, scope, receive, send)
 
     async def play(self, action: Action, scope: Scope, receive: Receive, send: Send) -> None:

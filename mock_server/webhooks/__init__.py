@@ -2,8 +2,15 @@
 fake's clock, logged, and never in the way of the API.
 
 ``attach_webhooks(backend)`` registers one :class:`Dispatcher` on ``backend.observers``;
-``dispatcher_of(backend)`` finds it (in-process users call ``await
-dispatcher_of(backend).run_until_idle()`` after moving the clock).
+``dispatcher_of(backend)`` finds it. In-process (no lifespan) call ``await
+dispatcher_of(backend).run_until_idle()`` after moving the clock; served, a background task
+sends as things fall due and ``await dispatcher.wait_idle()`` waits for it. The delivery log
+is ``dispatcher.log`` (and ``GET /_mock/webhooks``).
+
+Modules: ``events`` (which events, body, headers), ``schedule`` (the pure heap of due
+deliveries), ``sender`` (one bounded HTTP attempt, allow-list), ``dispatcher`` (observer and
+explicit API), ``background`` (the served loop), ``log``, ``chaos``, ``routes`` (control
+plane), ``receiver`` (a tiny loopback receiver for tests, benchmarks and trying it by hand).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mock_server.domain.clock import NS
 from mock_server.webhooks import sender
@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from mock_server.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger("piapi_mock.webhooks")
+
+#: Attempts started per turn of the event loop (a burst of due deliveries is paced).
+BATCH: Final = 8
 
 
 class Background:
@@ -79,7 +82,8 @@ class Background:
             self._wake.clear()
             free = self.concurrency - len(self._in_flight)
             try:
-                if free > 0 and self._dispatch(free):
+                if free > 0 and self._dispatch(min(free, BATCH)):
+                    await asyncio.sleep(0)  # let requests in between batches of new attempts
                     continue
                 timeout = self._idle_wait(free)
             except Exception:  # a bug must not stop every later delivery

@@ -25,6 +25,7 @@ from bench.suite_api import (
     uvicorn_server,
 )
 from bench.suite_memory import rss_mb
+from mock_server.domain.backend import config_echo, config_json, echo_json
 from mock_server.domain.clock import NS
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.render import rfc3339
@@ -225,3 +226,27 @@ async def test_content_type_is_named_only_when_the_body_fails(client: httpx.Asyn
         "/api/v1/task", content=b"{oops", headers={**KEY, "content-type": "application/json"}
     )
     assert "Content-Type" not in plain.json()["message"]
+
+
+@given(
+    mode=st.text(max_size=4) | st.sampled_from(["public", "private", ""]),
+    endpoint=st.text(max_size=8) | st.just('https://h.example/x?a=1&b="2"'),
+    secret=st.text(max_size=4),
+)
+def test_assembled_config_echo_equals_the_encoder(mode: str, endpoint: str, secret: str) -> None:
+    config = config_echo(
+        {"service_mode": mode, "webhook_config": {"endpoint": endpoint, "secret": secret}}
+    )
+    assert config_json(config) == echo_json(config)
+
+
+def test_assembled_config_echo_keeps_each_value_in_its_place() -> None:
+    config = config_echo({"service_mode": "public", "webhook_config": {"secret": "s"}})
+    swapped = config_echo({"service_mode": "s", "webhook_config": {"secret": "public"}})
+    assert (
+        config_json(config)
+        == '{"service_mode":"public","webhook_config":{"endpoint":"","secret":"s"}}'
+    )
+    assert config_json(config) != config_json(swapped)
+    odd = config_echo({"service_mode": "\ud800", "webhook_config": {"endpoint": "é"}})
+    assert config_json(odd) == echo_json(odd)  # lone surrogate and non-ASCII: the encoder

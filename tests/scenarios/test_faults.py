@@ -122,6 +122,8 @@ async def test_rule_once_n_times_every_nth_and_per_op() -> None:
         assert await statuses(http, "account", 2) == [200, 200]
         listed = (await http.get("/_mock/faults")).json()["faults"]
     assert listed[0]["fault"] == "502"
+    faulted = [(c.status, c.message) for c in backend.journal if "X-Mock-Fault" in c.message]
+    assert faulted[:2] == [(503, "X-Mock-Fault 503 (f1)"), (429, "X-Mock-Fault 429 (f2)")]
     assert [e["source"] for e in backend.faults.log][:3] == ["f1", "f2", "f2"]
 
 

@@ -132,3 +132,12 @@ def test_every_failure_reason_is_a_valid_failed_error() -> None:
         assert reason.failure.code != 0
         assert reason.failure.message
         assert reason.failure.raw_message
+
+
+def test_bad_settings_are_clean_value_errors() -> None:
+    with pytest.raises(ValueError, match=r"^--fault-kind: unknown step 'teapot'"):
+        faults.FaultBook(0, 0.1, "teapot")
+    with pytest.raises(ValueError, match=r"^--scenario-rates: unknown step 'boom'"):
+        scenarios.parse_rates(0.0, ("boom=0.1",))
+    with pytest.raises(ValueError, match="fault rate"):
+        faults.FaultBook(0, 1.5, "503")
