@@ -90,7 +90,10 @@ class Background:
                 log.exception("webhook sender step failed")
                 timeout = 1.0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # when the event is set at the same moment, and stop() would then hang.
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _dispatch(self, free: int) -> bool:
         """Start up to ``free`` attempts due now; whether any started."""
