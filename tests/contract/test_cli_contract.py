@@ -27,8 +27,8 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[str]:
+def serve() -> Iterator[str]:
+    """``piapi-mock serve`` on a free loopback port, stopped afterwards."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port)]
@@ -47,6 +47,17 @@ def served() -> Iterator[str]:
         process.wait(10)
 
 
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    yield from serve()
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[str]:
+    """A server of its own (no deliveries left over from another test's receiver)."""
+    yield from serve()
+
+
 @pytest.mark.socket
 def test_contract_passes_against_serve(served: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["contract", "--base-url", served, "--max-examples", "15", "--seed", "3"])
@@ -57,8 +68,8 @@ def test_contract_passes_against_serve(served: str, capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.socket
-def test_webhooks_are_checked_against_serve(served: str) -> None:
-    with httpx.Client(base_url=served, timeout=10) as client:
+def test_webhooks_are_checked_against_serve(fresh_server: str) -> None:
+    with httpx.Client(base_url=fresh_server, timeout=10) as client:
         endpoint = Endpoint(client, "hooks-key")
         options = SuiteOptions(max_examples=25, seed=5, only=("lifecycle",))
         report = run_suite(endpoint, options)
