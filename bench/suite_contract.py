@@ -61,7 +61,7 @@ def run() -> None:
     print(
         f"  total {seconds:.1f} s (target < {TARGET_SECONDS:.0f} s: {verdict}); "
         f"{report.examples} examples = {report.examples / seconds:.0f} examples/s; "
-        f"{requests} requests = {requests / seconds:.0f} requests/s; "
+        f"{requests} API requests = {requests / seconds:.0f}/s; "
         f"{sum(report.checks.values())} checks"
     )
     print(

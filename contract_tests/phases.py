@@ -104,10 +104,15 @@ def valid(run: Run) -> None:
         run.skipped("valid_requests", "no control plane; allow spending to create tasks")
         return
     prices = load_prices(run.options.price_table)
-    hooks = (run.sink.url,) if run.sink else (NOWHERE,)
+    hooks = (run.sink.url,) if run.sink else ((NOWHERE,) if run.report.control else ("",))
+
+    limit = run.budget.usd / 2 if run.budget.usd is not None else None
 
     def body(request: dict[str, Any]) -> None:
-        if not run.budget.spend(prices.usd(request["input"])):
+        price = prices.usd(request["input"])
+        if limit is not None and run.budget.spent + price > limit:
+            reject()  # half the money is kept for the lifecycle
+        if not run.budget.spend(price):
             reject()
         exchange = run.endpoint.create(request)
         run.checker("not_server_error", exchange)
@@ -130,6 +135,9 @@ def lifecycle(run: Run) -> None:
     """The state machine: create, poll, cancel, peek, advance, webhooks."""
     if not run.paid:
         run.skipped("lifecycle", "no control plane; allow spending to create tasks")
+        return
+    if not run.budget.can_spend():
+        run.skipped("lifecycle", "the spending budget is used up")
         return
     run.machine("lifecycle")
 

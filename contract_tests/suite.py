@@ -27,7 +27,7 @@ from contract_tests.hooks import WebhookSink
 from contract_tests.prices import load_prices
 from contract_tests.stateful import Budget, MachineConfig, lifecycle_machine
 
-DEFAULT_EXAMPLES: Final = 100
+DEFAULT_EXAMPLES: Final = 200
 NO_SHRINK: Final = [Phase.explicit, Phase.reuse, Phase.generate]
 
 
@@ -160,8 +160,8 @@ class Run:
         result = result or PhaseResult(name)
 
         def test(value: Any) -> None:
-            result.examples += 1
             body(value)
+            result.examples += 1  # counted once it ran (a rejected draw is not an example)
 
         test.__name__ = test.__qualname__ = name
 
@@ -216,15 +216,22 @@ def _findings(phase: str, exc: BaseException) -> Iterator[Finding]:
 def run_suite(endpoint: Endpoint, options: SuiteOptions | None = None) -> SuiteReport:
     """Run every applicable phase against ``endpoint``; never raises for a violation.
 
-    An unreachable target raises ``httpx.TransportError`` before any phase runs.
+    An unreachable target raises ``httpx.TransportError`` before any phase runs; an unknown
+    phase or check name raises ``ValueError``.
     """
     options = options or SuiteOptions()
+    unknown = set(options.only) - set(phases.PHASES)
+    if unknown:
+        raise ValueError(
+            f"unknown phases: {', '.join(sorted(unknown))}; known: {', '.join(phases.PHASES)}"
+        )
+    checker = Checker(options.skip)
     endpoint.get("contract-probe")
     chosen_seed = options.seed if options.seed is not None else random.randrange(2**32)
     report = SuiteReport(str(endpoint.client.base_url), chosen_seed, endpoint.has_control)
     limit = None if report.control else options.allow_spend_usd
     wait = 0.0 if report.control else options.wait_budget
-    run = Run(endpoint, options, Checker(options.skip), Budget(limit, wait), report)
+    run = Run(endpoint, options, checker, Budget(limit, wait), report)
     with ExitStack() as stack:
         if options.webhooks and endpoint.has_webhook_log:
             run.sink = stack.enter_context(WebhookSink())

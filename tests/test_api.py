@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -220,3 +221,35 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
     assert document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {"/api/v1/task", "/api/v1/task/{task_id}"}
     assert not any(p.startswith("/_mock") for p in document["paths"])
+
+
+async def test_base_url_memo_accepts_a_list_server_address(backend: Backend) -> None:
+    """Starlette's TestClient passes ``scope["server"]`` as a list (unhashable)."""
+    from mock_server.web.app import create_asgi
+
+    app = create_asgi(backend=backend)
+    sent: list[dict[str, Any]] = []
+    raw = json.dumps(seed_request()).encode()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/task",
+        "raw_path": b"/api/v1/task",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "http_version": "1.1",
+        "headers": [(b"host", b"testserver"), (b"x-api-key", b"k")],
+        "server": ["testserver", 80],
+        "client": ["testclient", 5000],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200
+    assert b'"video":""' in sent[1]["body"]

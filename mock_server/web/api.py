@@ -50,7 +50,8 @@ def base_url(request: Request) -> str:
     if not _PLAIN_PATH.fullmatch(scope["path"]):
         return f"{request.url.scheme}://{request.url.netloc}"
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
-    key = (scope.get("scheme", "http"), host, scope.get("server"))
+    server = scope.get("server")
+    key = (scope.get("scheme", "http"), host, tuple(server) if server else None)
     found = _BASE_URLS.get(key)
     if found is None:
         found = f"{request.url.scheme}://{request.url.netloc}"

@@ -124,3 +124,11 @@ def test_unreachable_server_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     url = f"http://127.0.0.1:{free_port()}"
     assert main(["contract", "--base-url", url, "--max-examples", "2"]) == 2
     assert "cannot reach" in capsys.readouterr().err
+
+
+def test_unknown_phase_or_check_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    for flags in (["--phase", "nope"], ["--skip-check", "nope"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["contract", "--base-url", "http://127.0.0.1:9", *flags])
+        assert exited.value.code == 2
+        assert "unknown" in capsys.readouterr().err
