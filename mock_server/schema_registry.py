@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, partial
@@ -108,8 +109,8 @@ class SchemaRegistry:
         """Every violation of ``instance`` against ``name``, sorted by pointer.
 
         A compiled fast path (fastjsonschema, about 20x quicker) accepts the common valid
-        case; anything it does not accept, or that holds a float, goes to :mod:`jsonschema`,
-        which is the authority and produces the messages. Tests check both agree.
+        case; anything it does not accept goes to :mod:`jsonschema`, which is the authority
+        and produces the messages. Tests check both agree.
         """
         if self.fast_accepts(name, instance):
             return []
@@ -121,13 +122,7 @@ class SchemaRegistry:
         return sorted(set(found), key=lambda v: (v.pointer, v.rule, v.message))
 
     def fast_accepts(self, name: str, instance: object) -> bool:
-        """Whether the compiled fast validator accepts ``instance`` (floats always go slow).
-
-        fastjsonschema takes ``5.0`` as an integer; the strict registry does not, so a
-        document with any float is never fast-accepted.
-        """
-        if _has_float(instance):
-            return False
+        """Whether the compiled fast validator accepts ``instance``."""
         try:
             self._fast_validator(name)(instance)
         except fastjsonschema.JsonSchemaException:
@@ -169,6 +164,20 @@ class _BareRaises(ast.NodeTransformer):
         return node
 
 
+#: fastjsonschema (draft 6+) lets ``5.0`` pass as an integer; this is that clause.
+_FLOAT_AS_INTEGER: Final = re.compile(
+    r" and not \(isinstance\((?P<v>[\w]+), float\) and (?P=v)\.is_integer\(\)\)"
+)
+
+
+def _strict_integers(code: str) -> str:
+    """The generated code with integers as strict as the registry's (no ``5.0``, like Go)."""
+    strict, count = _FLOAT_AS_INTEGER.subn("", code)
+    if count != code.count(".is_integer()"):
+        raise RuntimeError("fastjsonschema's integer check changed; update _FLOAT_AS_INTEGER")
+    return strict
+
+
 def _bare_rejections(code: str) -> Any:
     """The root validator of fastjsonschema's generated ``code``, raising :class:`_Rejected`.
 
@@ -176,7 +185,7 @@ def _bare_rejections(code: str) -> Any:
     ``if``/``not``/``anyOf`` branches reject on the way to accepting (two per seed request):
     about 40% of its time. Rejections carry no detail here; :mod:`jsonschema` explains them.
     """
-    tree = _BareRaises().visit(ast.parse(code))
+    tree = _BareRaises().visit(ast.parse(_strict_integers(code)))
     namespace: dict[str, Any] = {"_Rejected": _Rejected}
     exec(compile(ast.fix_missing_locations(tree), "<fastjsonschema>", "exec"), namespace)
     root = next(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
@@ -185,22 +194,6 @@ def _bare_rejections(code: str) -> Any:
 
 def _without_dialect(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != "$schema"}
-
-
-def _has_float(instance: object) -> bool:
-    if isinstance(instance, float):
-        return True
-    values: Iterable[object]
-    if isinstance(instance, dict):
-        values = instance.values()
-    elif isinstance(instance, list):
-        values = instance
-    else:
-        return False
-    for value in values:  # noqa: SIM110 - a plain loop: any() of a generator is slower here
-        if isinstance(value, (dict, list, float)) and _has_float(value):
-            return True
-    return False
 
 
 def _looks_like_uri(value: str) -> bool:

@@ -29,9 +29,9 @@ from mock_server.domain.backend import config_echo, config_json, echo_json
 from mock_server.domain.clock import NS
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.render import rfc3339
-from mock_server.schema_registry import _has_float
+from mock_server.schema_registry import _strict_integers, default_registry
 from mock_server.web.api import base_url, request_path
-from tests.conftest import KEY
+from tests.conftest import EXAMPLES, KEY
 
 WRK_OUTPUT = """Running 3s test @ http://127.0.0.1:4000/api/v1/task
   1 threads and 32 connections
@@ -134,31 +134,38 @@ def test_memoised_rfc3339_equals_the_plain_formatting() -> None:
     assert reference_rfc3339(1) != reference_rfc3339(10)  # the check can tell instants apart
 
 
-def reference_has_float(value: object) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(reference_has_float(v) for v in value.values())
-    if isinstance(value, list):
-        return any(reference_has_float(v) for v in value)
-    return False
-
-
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=3),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
     max_leaves=20,
 )
+NUMBERS = st.integers(-3, 20) | st.floats(-3, 20) | st.integers(1, 20).map(float)
 
 
-@given(JSON)
-def test_float_scan_equals_the_recursive_reference(value: Any) -> None:
-    assert _has_float(value) == reference_has_float(value)
+@given(duration=NUMBERS, shot=NUMBERS, extra=JSON)
+def test_fast_path_is_as_strict_about_integers_as_jsonschema(
+    duration: Any, shot: Any, extra: Any
+) -> None:
+    """Floats anywhere (integer fields or free extra keys): both validators agree."""
+    registry = default_registry()
+    body: dict[str, Any] = json.loads((EXAMPLES / "seed-request.json").read_text())
+    body["input"].update(duration=duration, extra=extra)
+    body["input"]["multi_shots"] = [{"prompt": "a", "duration": shot}]
+    assert registry.fast_accepts("request", body) == (registry.slow_errors("request", body) == [])
 
 
-def test_float_scan_finds_a_deep_float_and_misses_none() -> None:
-    assert _has_float({"a": [1, {"b": [True, 5.0]}]})
-    assert not _has_float({"a": [1, {"b": [True, 5]}]})
+def test_an_integral_float_is_refused_by_the_fast_path_itself() -> None:
+    body: dict[str, Any] = json.loads((EXAMPLES / "seed-request.json").read_text())
+    body["input"]["duration"] = 5.0
+    assert not default_registry().fast_accepts("request", body)
+    body["input"]["duration"] = 5
+    assert default_registry().fast_accepts("request", body)
+
+
+def test_a_changed_fastjsonschema_integer_clause_is_noticed() -> None:
+    assert _strict_integers("x and not (isinstance(v, float) and v.is_integer())") == "x"
+    with pytest.raises(RuntimeError, match="integer check changed"):
+        _strict_integers("if v.is_integer(): pass")
 
 
 PATH_CHARS = "abz09/._~:@!$&'()*+,;=%-?#\\ \t\n[]é"
