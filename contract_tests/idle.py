@@ -7,7 +7,7 @@ and webhook due on the way, and :func:`settle` goes on until nothing is left to 
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from typing import Final
 
 from mock_server.domain import lifecycle
@@ -25,7 +25,7 @@ def next_event(backend: Backend) -> int | None:
     """The next instant after now at which a task changes or a webhook falls due."""
     now = backend.clock.now()
     instants = [t for r in backend.records() for t, _ in lifecycle.transitions(r) if t > now]
-    due = dispatcher_of(backend).schedule.next_due()
+    due = dispatcher_of(backend).next_due()
     if due is not None:
         instants.append(max(due, now + 1))
     return min(instants, default=None)
@@ -39,7 +39,7 @@ async def deliver_due(backend: Backend) -> None:
     """
     dispatcher = dispatcher_of(backend)
     await _in_flight(dispatcher)
-    due = dispatcher.schedule.next_due()
+    due = dispatcher.next_due()
     if due is not None and due <= backend.clock.now():
         await dispatcher.run_until_idle()
 
@@ -75,13 +75,6 @@ async def settle(backend: Backend) -> None:
 
 
 async def _in_flight(dispatcher: Dispatcher) -> None:
-    """Wait for attempts a served dispatcher's background task has in flight (none in-process).
-
-    They finish on their own within ``webhook_timeout``; this yields to the loop meanwhile.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + IN_FLIGHT_TIMEOUT
-    while dispatcher.pending() and dispatcher.schedule.next_due() is None:
-        if loop.time() > deadline:
-            return
-        await asyncio.sleep(0.001)
+    """Served: wait until the background sender has nothing in flight (in-process: no-op)."""
+    with contextlib.suppress(RuntimeError):  # in-process: no background sender
+        await dispatcher.wait_idle(IN_FLIGHT_TIMEOUT)

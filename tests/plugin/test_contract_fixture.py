@@ -17,6 +17,8 @@ def test_a_client_breaking_the_contract_fails_and_a_good_one_passes(user: pytest
             with httpx.Client(base_url="https://api.piapi.ai", headers=headers) as c:
                 task_id = c.post("/api/v1/task", json=body).json()["data"]["task_id"]
                 assert c.get(f"/api/v1/task/{task_id}").json()["data"]["status"] == "pending"
+                piapi_contract.advance(1000)
+                assert c.get(f"/api/v1/task/{task_id}").json()["data"]["status"] == "completed"
             assert piapi_contract.violations == []
 
         def test_sloppy_client(piapi_contract, body):
