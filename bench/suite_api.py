@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from bench.bare_app import CREATE_BYTES_ENV, GET_BYTES_ENV
+from mock_server.ports import free_port
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 SEED_REQUEST: Final = ROOT / "fixtures" / "examples" / "seed-request.json"
@@ -85,14 +86,6 @@ def request_body() -> bytes:
 
 
 # -- servers -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from mock_server.ports import free_port
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 SEED_REQUEST: Final = ROOT / "fixtures" / "examples" / "seed-request.json"
 KEY: Final = "bench-key"
@@ -38,14 +39,6 @@ BURST: Final = 1000
 BURST_TARGET_S: Final = 5.0
 P99_TARGET_RATIO: Final = 1.2
 READY_TIMEOUT: Final = 20.0
-
-
-def free_port() -> int:
-    """A free 127.0.0.1 port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def wait_ready(port: int, path: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +17,11 @@ from typing import Any
 import pytest
 import requests
 
+from mock_server.ports import free_port
 from mock_server.schema_registry import default_registry
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.socket
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Served:

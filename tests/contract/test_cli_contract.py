@@ -6,7 +6,6 @@ loopback sink receives the deliveries). Waits are bounded; the clock moves by th
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -18,13 +17,7 @@ import pytest
 from contract_tests.endpoint import Endpoint
 from contract_tests.suite import SuiteOptions, run_suite
 from mock_server.cli import main
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from mock_server.ports import free_port
 
 
 def serve() -> Iterator[str]:

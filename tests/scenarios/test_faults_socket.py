@@ -6,7 +6,6 @@ The only scenario tests that touch a socket; every wait is bounded (a few second
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,18 +17,12 @@ import pytest
 import uvicorn
 
 from mock_server.domain.backend import Backend
+from mock_server.ports import free_port
 from mock_server.web.app import create_asgi
 from mock_server.web.faults import ConnectionDropped
 from tests.scenarios.helpers import KEY, body, make
 
 pytestmark = pytest.mark.socket
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ import uvicorn
 
 from mock_server.domain.backend import Backend
 from mock_server.domain.clock import NS, ManualClock, SystemClock
+from mock_server.ports import free_port
 from mock_server.settings import Settings
 from mock_server.web.app import create_asgi
 from mock_server.webhooks import Dispatcher, dispatcher_of
@@ -100,13 +100,6 @@ async def test_stop_with_hanging_deliveries_in_flight_is_clean(
         await dispatcher.stop()
     assert [a.attempt for a in dispatcher.log] == [1] * 10
     assert len({a.task_id for a in dispatcher.log}) == 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.mark.parametrize("settings", [Settings(webhook_timeout=30)])
