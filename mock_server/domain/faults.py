@@ -16,13 +16,13 @@ cancel, account), never to ``/_mock``. They are simulated: PiAPI documents no bo
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from mock_server.domain.errors import PiapiError
+from mock_server.domain.grammar import bounded, split_steps
 from mock_server.domain.scenarios import Firing
 
 HEADER: Final = "x-mock-fault"
@@ -67,13 +67,7 @@ class Fault:
 
 
 def _ms(text: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise FaultError(f"{where}: {text!r} is not a number of milliseconds") from None
-    if not math.isfinite(value) or not 0 <= value <= MAX_LATENCY_MS:
-        raise FaultError(f"{where}: latency must be between 0 and {MAX_LATENCY_MS:g} ms")
-    return value
+    return bounded(text, where, FaultError, "milliseconds", MAX_LATENCY_MS, "latency (ms)")
 
 
 def _step(fault: Fault, step: str, where: str) -> Fault:
@@ -99,9 +93,7 @@ def _step(fault: Fault, step: str, where: str) -> Fault:
 
 def parse(text: str, where: str = "X-Mock-Fault") -> Fault:
     """Parse a fault; :class:`FaultError` (400) names ``where`` and the broken rule."""
-    steps = [s.strip() for s in text.strip().lower().split(",")]
-    if not text.strip() or len(steps) > 8 or not all(steps):
-        raise FaultError(f"invalid request: {where}: expected 1-8 comma-separated steps")
+    steps = split_steps(text, where, FaultError)
     fault = Fault(text=",".join(steps))
     for step in steps:
         fault = _step(fault, step, f"invalid request: {where}")

@@ -17,7 +17,6 @@ publishes no list of task error codes, so the catalogue borrows upstream Kling c
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from typing import Any, Final
 
 from mock_server.domain.clock import to_ns
 from mock_server.domain.errors import PiapiError
+from mock_server.domain.grammar import bounded, split_steps
 from mock_server.domain.models import NEVER, Failure
 from mock_server.domain.timing import Timing
 
@@ -138,13 +138,7 @@ class Scenario:
 
 
 def _seconds(text: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ScenarioError(f"{where}: {text!r} is not a number of seconds") from None
-    if not math.isfinite(value) or not 0 <= value <= MAX_SECONDS:
-        raise ScenarioError(f"{where}: seconds must be between 0 and {MAX_SECONDS:g}")
-    return value
+    return bounded(text, where, ScenarioError, "seconds", MAX_SECONDS, "seconds")
 
 
 def _reason(name: str, where: str) -> Reason:
@@ -186,9 +180,7 @@ def _step(scenario: Scenario, step: str, where: str) -> Scenario:
 
 def parse(text: str, where: str = "X-Mock-Scenario") -> Scenario:
     """Parse a scenario; :class:`ScenarioError` (400) names ``where`` and the broken rule."""
-    steps = [s.strip() for s in text.strip().lower().split(",")]
-    if not text.strip() or len(steps) > 8 or not all(steps):
-        raise ScenarioError(f"invalid request: {where}: expected 1-8 comma-separated steps")
+    steps = split_steps(text, where, ScenarioError)
     scenario = Scenario(text=",".join(steps))
     for step in steps:
         scenario = _step(scenario, step, f"invalid request: {where}")
