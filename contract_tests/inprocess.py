@@ -181,7 +181,9 @@ class InProcessMock(Target):
 
     def control(self, method: str, path: str, json: Any = None) -> Any:
         """Through the ASGI app, like any request to the base URL."""
-        with httpx.Client(base_url=self.base_url) as http:
+        token = self.settings.control_token
+        control = {b"x-mock-control-token": token.encode("utf-8")} if token else {}
+        with httpx.Client(base_url=self.base_url, headers=control) as http:
             response = http.request(method, path, json=json)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: HTTP {response.status_code}: {response.text}")

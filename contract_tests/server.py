@@ -94,7 +94,9 @@ class PiapiServer(Target):
         keys = thread.settings.api_keys
         super().__init__(thread.base_url, api_key=keys[0] if keys else DEFAULT_API_KEY)
         self.thread = thread
-        self._http = httpx.Client(base_url=thread.base_url, timeout=START_TIMEOUT)
+        token = thread.settings.control_token
+        control = {b"x-mock-control-token": token.encode("utf-8")} if token else {}
+        self._http = httpx.Client(base_url=thread.base_url, timeout=START_TIMEOUT, headers=control)
 
     def close(self) -> None:
         """Close the control-plane client (the server keeps running)."""

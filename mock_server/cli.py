@@ -69,6 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     app = create_asgi(settings)
+    app.state.backend.listening.add((settings.host, settings.port))
     print(
         f"piapi-mock on http://{settings.host}:{settings.port} (speed x{settings.speed}, "
         f"seed {settings.seed}, prices {settings.price_table})",

@@ -53,7 +53,8 @@ class Settings:
     webhook_retry_delay: float = 5.0
     webhook_timeout: float = 10.0
     webhook_concurrency: int = 32
-    #: Hosts webhooks may go to; empty means every host.
+    #: Where webhooks may go, ``host[:port]`` (``*``: anywhere); empty: loopback and private
+    #: networks only (offline by default).
     webhook_allow: tuple[str, ...] = ()
     #: Record contract violations of client requests at ``/_mock/violations``.
     strict: bool = False
@@ -77,6 +78,10 @@ class Settings:
     webhook_chaos_max_delay: float = 30.0
     #: Share of events held back behind the task's next event (out-of-order delivery).
     webhook_chaos_reorder: float = 0.0
+    # hardening (hard, issue #11)
+    #: When set, every ``/_mock`` request must present this token (``X-Mock-Control-Token``
+    #: or ``Authorization: Bearer``); empty: the control plane is open.
+    control_token: str = ""
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (names as the fields)."""

@@ -94,11 +94,19 @@ class Backend:
         self.rng = random.Random(self.settings.seed)
         s = self.settings
         self.scenarios = scenarios.ScenarioBook(s.seed, s.failure_rate, s.scenario_rates)
-        self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, s.scenario_headers)
+        self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, self.headers_honoured)
+        #: (host, port) pairs the fake listens on or was reached at (the webhook sender
+        #: never delivers there unless explicitly allowed).
+        self.listening: set[tuple[str, int]] = set()
         self.ledger = Ledger(round(s.credits_usd * self.prices.points_per_usd))
         self.queue = SlotQueue(s.max_concurrent, self._started) if s.max_concurrent else None
         if self.queue is not None:
             self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
+
+    @property
+    def headers_honoured(self) -> bool:
+        """Whether ``X-Mock-Scenario``/``X-Mock-Fault`` count: ``--no-control`` turns them off."""
+        return self.settings.scenario_headers and self.settings.control
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -129,7 +137,7 @@ class Backend:
         config = config_echo(body.get("config"))
         now = self.clock.now()
         requested = None
-        if scenario is not None and self.settings.scenario_headers:
+        if scenario is not None and self.headers_honoured:
             requested = scenarios.parse(scenario)
         cost = self.prices.points(task_input)
         self._check_credits(owner, cost, now)

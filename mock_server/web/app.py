@@ -16,7 +16,14 @@ from starlette.routing import BaseRoute, Route
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.settings import Settings
-from mock_server.web import api, control, control_scenarios, control_violations, faults
+from mock_server.web import (
+    api,
+    control,
+    control_guard,
+    control_scenarios,
+    control_violations,
+    faults,
+)
 from mock_server.web.api import journal
 from mock_server.web.openapi import openapi_document
 from mock_server.web.responses import error_envelope, json_data, page_not_found
@@ -83,6 +90,8 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
 
 
 def create_asgi(settings: Settings | None = None, backend: Backend | None = None) -> Any:
-    """The app wrapped in the fault-injection layer (what ``serve`` and the plugin run)."""
+    """The app in the fault-injection layer behind the control gate (what ``serve`` and the
+    plugin run): ``--no-control`` and ``--control-token`` apply to every ``/_mock`` path."""
     app = create_app(settings, backend)
-    return faults.wrap(app, app.state.backend)
+    backend = app.state.backend
+    return control_guard.wrap(faults.wrap(app, backend), backend)

@@ -6,6 +6,7 @@ tasks (list and dump) and the request journal.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from starlette.requests import Request
@@ -83,11 +84,21 @@ async def speed(request: Request) -> Response:
     return json_data(clock_state(request))
 
 
+def fingerprint(key: str) -> str:
+    """A key as the control plane shows it: a short prefix and a SHA-256 prefix, never whole.
+
+    The prefix is at most 4 characters and at most a quarter of the key, so short keys show
+    nothing of themselves.
+    """
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{key[: min(4, len(key) // 4)]}…{digest}"
+
+
 def dump(request: Request, record: TaskRecord) -> dict[str, Any]:
-    """One task for the control plane: its owner and the task object as GET shows it now."""
+    """One task for the control plane: its owner's fingerprint and the task as GET shows it."""
     backend = backend_of(request)
     current = view_at(record, backend.clock.now(), backend.cancel_status)
-    return {"owner": record.owner, "task": task_dict(current)}
+    return {"owner": fingerprint(record.owner), "task": task_dict(current)}
 
 
 async def tasks(request: Request) -> Response:

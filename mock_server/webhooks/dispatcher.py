@@ -32,6 +32,7 @@ from mock_server.webhooks import events, sender
 from mock_server.webhooks.background import Background
 from mock_server.webhooks.events import Event
 from mock_server.webhooks.log import Attempt, DeliveryLog
+from mock_server.webhooks.policy import AllowList
 from mock_server.webhooks.schedule import Job, Schedule
 
 log = logging.getLogger("piapi_mock.webhooks")
@@ -46,6 +47,8 @@ class Dispatcher(BackendObserver):
         self.log = DeliveryLog(backend.settings.webhook_log_size)
         self._lock = threading.RLock()
         self._background: Background | None = None
+        self.allow = AllowList(backend.settings.webhook_allow)
+        self._warned: set[str] = set()
 
     # -- observer hooks (cheap: called on the request path) ---------------------------------
 
@@ -192,11 +195,19 @@ class Dispatcher(BackendObserver):
     async def _send(self, client: sender.Clients, job: Job) -> sender.Outcome:
         settings = self.backend.settings
         url = job.target.endpoint
-        refused = sender.refusal(url, settings.webhook_allow)
+        refused = self.allow.refusal(url, self.backend.listening)
         if refused:
+            self._warn_once(url, refused)
             return sender.Outcome(None, refused, 0.0, retryable=False)
         headers = events.headers(job.target)
         return await sender.post(client, url, job.body, headers, settings.webhook_timeout)
+
+    def _warn_once(self, url: str, refused: str) -> None:
+        """Log a refused endpoint's reason once per host (bounded), never its full URL."""
+        host = refused.split("'")[1] if refused.count("'") >= 2 else url[:64]
+        if host not in self._warned and len(self._warned) < 1000:
+            self._warned.add(host)
+            log.warning("webhook not sent: %s", refused)
 
     def _entry(self, job: Job, at_ns: int, outcome: sender.Outcome, chaos: str) -> Attempt:
         return Attempt(

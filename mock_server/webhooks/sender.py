@@ -12,13 +12,14 @@ import contextlib
 import functools
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
 import certifi
 import httpx
+
+from mock_server.webhooks.policy import AllowList
 
 RESPONSE_CAP: Final = 16 * 1024
 
@@ -38,18 +39,9 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def refusal(url: str, allow: tuple[str, ...]) -> str:
-    """Why ``url`` may not be called ("" if it may): not http(s), or not in the allow-list."""
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-    except ValueError:
-        parts, host = None, ""
-    if parts is None or parts.scheme not in {"http", "https"} or not host:
-        return f"invalid webhook endpoint {url!r}: an http(s) URL with a host is required"
-    if allow and host not in {h.lower() for h in allow}:
-        return f"host {host!r} is not allowed (--webhook-allow {' '.join(allow)})"
-    return ""
+def refusal(url: str, allow: tuple[str, ...], listening: Iterable[tuple[str, int]] = ()) -> str:
+    """Why ``url`` may not be called ("" if it may); see :mod:`mock_server.webhooks.policy`."""
+    return AllowList(allow).refusal(url, listening)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ pytestmark = pytest.mark.socket
 
 ROUND_TRIPS = """
 import httpx
+import pytest
 import requests
 
 
@@ -57,6 +58,7 @@ def test_receivers_are_per_test(piapi_webhooks):
     assert piapi_webhooks.deliveries == []
 
 
+@pytest.mark.piapi_mock(webhook_allow=("hooks.example.com",))  # offline by default
 def test_other_hosts_reach_the_users_own_respx_routes(piapi_mock, respx_mock, body):
     hook = respx_mock.post("https://hooks.example.com/piapi").respond(204)
     with httpx.Client(base_url=piapi_mock.base_url, headers=piapi_mock.headers) as c:
