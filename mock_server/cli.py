@@ -63,19 +63,20 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from mock_server import server
     from mock_server.web.app import create_asgi
 
     settings = settings_from_args(args)
     app = create_asgi(settings)
     app.state.backend.listening.add((settings.host, settings.port))
+    stack = server.stack()
     print(
         f"piapi-mock on http://{settings.host}:{settings.port} (speed x{settings.speed}, "
-        f"seed {settings.seed}, prices {settings.price_table})",
+        f"seed {settings.seed}, prices {settings.price_table}; uvicorn {stack}"
+        f"{'' if stack.fast else ', slow fallback: install uvloop and httptools'})",
         flush=True,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    server.serve(app, settings)
     return 0
 
 
