@@ -82,6 +82,12 @@ class Settings:
     #: When set, every ``/_mock`` request must present this token (``X-Mock-Control-Token``
     #: or ``Authorization: Bearer``); empty: the control plane is open.
     control_token: str = ""
+    # stores and workers (store, issue #13)
+    #: Where state lives: ``memory://`` (this process), ``sqlite:///PATH`` (survives a
+    #: restart), ``redis://HOST:PORT/DB`` (shared by workers and hosts).
+    store: str = "memory://"
+    #: Worker processes of ``serve`` (more than 1 needs a shared store).
+    workers: int = 1
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (names as the fields)."""

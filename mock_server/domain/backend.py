@@ -25,12 +25,14 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import FaultBook
 from mock_server.domain.journal import Journal
+from mock_server.domain.shared import StoreClock, StoreJournal
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, WebhookTarget
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.pricing import PriceTable
 from mock_server.domain.queue import SlotQueue, SlotTicker
-from mock_server.domain.store import MemoryStore, TaskStore
+from mock_server.domain.store import TaskStore
 from mock_server.settings import Settings
+from mock_server.stores import open_store
 
 # Built once: ``json.dumps`` with options builds a new encoder per call.
 _ECHO = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -85,13 +87,20 @@ class Backend:
         store: TaskStore | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.clock: Clock = clock or SystemClock(self.settings.speed)
-        self.store: TaskStore = store or MemoryStore()
+        self.store: TaskStore = store or open_store(self.settings.store)
+        #: Whether the state is shared with other processes or runs (not ``memory://``).
+        self.shared = self.store.shared
+        self.clock: Clock = clock or self._default_clock()
         self.prices = PriceTable.load(self.settings.price_table)
-        self.journal = Journal(self.settings.journal_size)
+        self.journal: Journal | StoreJournal = (
+            StoreJournal(self.store, self.settings.journal_size)
+            if self.shared
+            else Journal(self.settings.journal_size)
+        )
         self.cancel_status = Status(self.settings.cancel_status)
         self.observers: list[BackendObserver] = []
-        self.rng = random.Random(self.settings.seed)
+        self.generation = 0
+        self.rng = self._seeded_rng()
         s = self.settings
         self.scenarios = scenarios.ScenarioBook(s.seed, s.failure_rate, s.scenario_rates)
         self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, self.headers_honoured)
@@ -107,6 +116,25 @@ class Backend:
     def headers_honoured(self) -> bool:
         """Whether ``X-Mock-Scenario``/``X-Mock-Fault`` count: ``--no-control`` turns them off."""
         return self.settings.scenario_headers and self.settings.control
+
+    def _default_clock(self) -> Clock:
+        if self.shared:
+            return StoreClock(self.store, self.settings.speed)
+        return SystemClock(self.settings.speed)
+
+    def _seeded_rng(self) -> random.Random:
+        """Task ids and timings. On a shared store every boot (and reset) takes a new
+        generation from the store, so no id is ever handed out twice; generation 0 (always,
+        on ``memory://``) is exactly ``Random(seed)``."""
+        if self.shared:
+            self.generation = self.store.incr("generation") - 1
+        seed = self.settings.seed
+        return random.Random(seed if not self.generation else f"{seed}:g{self.generation}")
+
+    def sync(self) -> None:
+        """Re-read the shared clock (a no-op on ``memory://``); verbs call it first."""
+        if self.shared and isinstance(self.clock, StoreClock):
+            self.clock.refresh()
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -133,6 +161,8 @@ class Backend:
         ``scenario`` is an ``X-Mock-Scenario`` text (400 if it breaks the grammar). A create
         that does not fit the balance is refused with 402 (a guess: PiAPI documents no status).
         """
+        if self.shared:
+            self.sync()
         task_input: Mapping[str, Any] = body["input"]
         config = config_echo(body.get("config"))
         now = self.clock.now()
@@ -173,10 +203,13 @@ class Backend:
 
     def get(self, owner: str, task_id: str) -> TaskView:
         """The task as it is now, for its owner only."""
+        if self.shared:
+            self.sync()
         return self.view(self.record(owner, task_id))
 
     def cancel(self, owner: str, task_id: str) -> str:
         """Cancel a pending task; the answer's message."""
+        self.sync()
         record = self.record(owner, task_id)
         current = self.view(record)
         if current.status is not Status.PENDING:
@@ -184,6 +217,7 @@ class Backend:
                 f"task {task_id} is {current.status.value}: only pending tasks can be canceled"
             )
         record.cancelled_at = self.clock.now()
+        self.store.put(record)
         self.ledger.release(record)
         if self.queue is not None:
             self.queue.release(record, record.cancelled_at)
@@ -192,6 +226,7 @@ class Backend:
 
     def account(self, owner: str) -> dict[str, Any]:
         """A simulated ``/account/info`` for ``owner`` (points: frozen, used, remaining)."""
+        self.sync()
         self.catch_up()
         self.ledger.settle(self.clock.now())
         wallet = self.ledger.wallet(owner)
@@ -218,6 +253,7 @@ class Backend:
 
     def records(self, owner: str | None = None) -> Iterator[TaskRecord]:
         """Stored records (of ``owner`` if given), oldest first, within retention."""
+        self.sync()
         self.catch_up()
         for record in self.store:
             if (owner is None or record.owner == owner) and not self._expired(record):
@@ -253,6 +289,7 @@ class Backend:
 
     def _started(self, record: TaskRecord) -> None:
         """A waiting task got a slot: its end is known now."""
+        self.store.put(record)
         self.ledger.track(record)
         self._changed(record)
 
@@ -284,14 +321,17 @@ class Backend:
         """Forget every task and log entry; re-seed the random source."""
         if seed is not None:
             self.settings = self.settings.replace(seed=seed)
-        self.rng = random.Random(self.settings.seed)
+        self.rng = self._seeded_rng()
         self.scenarios.reseed(self.settings.seed)
         self.faults.reseed(self.settings.seed)
+        self.sync()
         self.ledger.clear()
         if self.queue is not None:
             self.queue.clear()
         self.store.clear()
         self.journal.clear()
+        if isinstance(self.clock, StoreClock):
+            self.clock.save()  # the clock is not forgotten by a reset
         for observer in self.observers:
             observer.reset()
 
@@ -310,6 +350,7 @@ class Backend:
             raise PiapiError(f"invalid request: unknown action {action!r}", 404)
         if action == "fail" and failure is None:
             failure = scenarios.FAILURES[scenarios.DEFAULT_REASON].failure
+        self.sync()
         now = self.clock.now()
         current = self.view(record)
         if current.status.terminal:
@@ -325,6 +366,7 @@ class Backend:
         self._rescheduled(record)
 
     def _rescheduled(self, record: TaskRecord) -> None:
+        self.store.put(record)
         self.ledger.track(record)
         if self.queue is not None:
             self.queue.track(record)

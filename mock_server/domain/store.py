@@ -1,4 +1,21 @@
-"""Where task records live. A small interface, so a shared store can replace the dict later."""
+"""Where state lives: one narrow protocol, several stores (``mock_server/stores/``).
+
+The domain talks only to :class:`TaskStore`. Each store keeps
+
+- task records by id, with an index in created order (``scan`` from an opaque cursor),
+  ``count`` (``len``) and ``remove`` (retention and caps prune through it);
+- named counters (``incr``): boot generations, sequence numbers;
+- an atomic claim (``claim``): the first caller wins, every other process loses (a webhook
+  task is delivered by one process);
+- a small key-value space (``kv_get``/``kv_set``): the shared clock, rules;
+- bounded append-only logs (``append``/``tail``/``log_count``): the journal, the delivery log.
+
+``memory://`` (:class:`mock_server.stores.memory.MemoryStore`) keeps live objects in this
+process, exactly as before stores existed: ``put`` is a no-op there, because the records the
+backend changes are the stored ones. ``shared`` is False for it; stores whose state other
+processes (or a later run) see set it True, and the backend then keeps its clock, journal and
+id generation in the store too.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +26,19 @@ from mock_server.domain.models import TaskRecord
 
 
 class TaskStore(Protocol):
-    """Storage of task records by id."""
+    """Storage of task records and the little shared state around them."""
+
+    #: Whether other processes, or a later run, see this state (False: ``memory://``).
+    shared: bool
+    #: The URL the store was opened from (``memory://``, ``sqlite:///x.db``, ``redis://...``).
+    url: str
 
     def add(self, record: TaskRecord) -> None:
-        """Store a new record."""
+        """Store a new record (its id must be new: :class:`DuplicateTask` otherwise)."""
+        ...
+
+    def put(self, record: TaskRecord) -> None:
+        """Save a changed record (cancelled, forced, started from the queue)."""
         ...
 
     def get(self, task_id: str) -> TaskRecord | None:
@@ -21,6 +47,11 @@ class TaskStore(Protocol):
 
     def remove(self, task_id: str) -> None:
         """Forget a record (no error if absent)."""
+        ...
+
+    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+        """Up to ``limit`` records in created order after cursor ``after`` (None: from the
+        oldest), and the cursor to continue from (pass it back; stable across removals)."""
         ...
 
     def __iter__(self) -> Iterator[TaskRecord]:
@@ -32,30 +63,41 @@ class TaskStore(Protocol):
         ...
 
     def clear(self) -> None:
-        """Forget every record."""
+        """Forget every record, claim, log and key (counters survive: ids never repeat)."""
+        ...
+
+    def incr(self, name: str, by: int = 1) -> int:
+        """Add ``by`` to counter ``name`` (created at 0); the new value."""
+        ...
+
+    def claim(self, key: str, holder: str) -> bool:
+        """Atomically take ``key`` for ``holder``; True only for the first taker."""
+        ...
+
+    def kv_get(self, key: str) -> str | None:
+        """A small value, or None."""
+        ...
+
+    def kv_set(self, key: str, value: str) -> None:
+        """Set a small value."""
+        ...
+
+    def append(self, log: str, entries: list[str], keep: int) -> None:
+        """Append ``entries`` to ``log``, keeping its last ``keep`` entries."""
+        ...
+
+    def tail(self, log: str, limit: int) -> list[str]:
+        """The last ``limit`` entries of ``log``, oldest first."""
+        ...
+
+    def log_count(self, log: str) -> int:
+        """How many entries were ever appended to ``log`` (since the last clear)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and files."""
         ...
 
 
-class MemoryStore:
-    """Records in an insertion-ordered dict (oldest first)."""
-
-    def __init__(self) -> None:
-        self._records: dict[str, TaskRecord] = {}
-
-    def add(self, record: TaskRecord) -> None:
-        self._records[record.task_id] = record
-
-    def get(self, task_id: str) -> TaskRecord | None:
-        return self._records.get(task_id)
-
-    def remove(self, task_id: str) -> None:
-        self._records.pop(task_id, None)
-
-    def __iter__(self) -> Iterator[TaskRecord]:
-        return iter(list(self._records.values()))
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def clear(self) -> None:
-        self._records.clear()
+class DuplicateTask(Exception):
+    """A record with this id is already stored (ids never repeat, so this is a bug)."""

@@ -1,0 +1,129 @@
+"""State kept in a shared store (``sqlite://``, ``redis://``) instead of this process.
+
+:class:`StoreClock` is one virtual clock for every process on the store: its origin and speed
+live in the store's key-value space; each process computes ``now`` from its cached copy and
+re-reads it at the start of every verb (one small read) and whenever the copy is older than
+:data:`MAX_AGE_NS` of wall time. Wall time here is Unix time (``time.time_ns``), not a
+monotonic clock, because the processes may run on several hosts (keep them NTP-synced).
+
+:class:`StoreJournal` is the request journal as a store log, with :class:`Journal`'s
+interface.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Final
+
+from mock_server.domain.clock import to_ns
+from mock_server.domain.journal import JournalEntry
+from mock_server.domain.store import TaskStore
+
+#: A cached clock older than this (wall ns) is re-read before use (2 ms).
+MAX_AGE_NS: Final = 2_000_000
+CLOCK_KEY: Final = "clock"
+JOURNAL_LOG: Final = "journal"
+
+
+class StoreClock:
+    """Virtual time from ``(origin_virtual, origin_wall, speed)`` kept in the store."""
+
+    def __init__(self, store: TaskStore, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.store = store
+        now = time.time_ns()
+        self._state = (now, now, speed)
+        self._read_at = 0
+        if not self.refresh():
+            self.save()
+
+    def refresh(self) -> bool:
+        """Re-read the shared state; whether the store had one."""
+        raw = self.store.kv_get(CLOCK_KEY)
+        self._read_at = time.monotonic_ns()
+        if raw is None:
+            return False
+        virtual, wall, speed = json.loads(raw)
+        self._state = (int(virtual), int(wall), float(speed))
+        return True
+
+    def save(self) -> None:
+        """Write this process's state to the store (start, after a reset)."""
+        self.store.kv_set(CLOCK_KEY, json.dumps(list(self._state)))
+
+    def _fresh(self) -> tuple[int, int, float]:
+        if time.monotonic_ns() - self._read_at > MAX_AGE_NS:
+            self.refresh()
+        return self._state
+
+    @property
+    def speed(self) -> float:
+        return self._fresh()[2]
+
+    def now(self) -> int:
+        virtual, wall, speed = self._fresh()
+        return virtual + int((time.time_ns() - wall) * speed)
+
+    def advance(self, seconds: float) -> None:
+        """Move every process's clock (read, shift, write: concurrent advances may merge)."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        self.refresh()
+        virtual, wall, speed = self._state
+        self._state = (virtual + to_ns(seconds), wall, speed)
+        self.save()
+
+    def set_speed(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.refresh()
+        now = self.now()
+        self._state = (now, time.time_ns(), speed)
+        self.save()
+
+    def wall_delay(self, virtual_seconds: float) -> float | None:
+        return max(0.0, virtual_seconds / self._fresh()[2])
+
+
+def _entry_text(entry: JournalEntry) -> str:
+    return json.dumps(list(entry), ensure_ascii=False, separators=(",", ":"))
+
+
+class StoreJournal:
+    """The journal as a store log shared by every process (same interface as ``Journal``)."""
+
+    def __init__(self, store: TaskStore, size: int = 1000) -> None:
+        self.store = store
+        self.size = max(1, size)
+
+    def record(self, entry: JournalEntry) -> None:
+        """Append an entry (the oldest falls off when full)."""
+        self.store.append(JOURNAL_LOG, [_entry_text(entry)], self.size)
+
+    @property
+    def call_count(self) -> int:
+        """Requests journaled by every process since the last reset."""
+        return self.store.log_count(JOURNAL_LOG)
+
+    @property
+    def calls(self) -> list[JournalEntry]:
+        """The kept entries, oldest first."""
+        return [JournalEntry(*json.loads(t)) for t in self.store.tail(JOURNAL_LOG, self.size)]
+
+    @property
+    def last(self) -> JournalEntry | None:
+        """The newest entry."""
+        found = self.store.tail(JOURNAL_LOG, 1)
+        return JournalEntry(*json.loads(found[0])) if found else None
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self.calls)
+
+    def __len__(self) -> int:
+        return len(self.store.tail(JOURNAL_LOG, self.size))
+
+    def clear(self) -> None:
+        """Nothing to do: the store's ``clear`` forgets the log (a reset clears the store)."""

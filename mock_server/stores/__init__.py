@@ -1,0 +1,42 @@
+"""The stores behind :class:`mock_server.domain.store.TaskStore`, chosen by ``--store URL``.
+
+- ``memory://`` (default): this process's memory, as fast as a dict (:mod:`.memory`);
+- ``sqlite:///path``: an embedded file that survives a restart (:mod:`.sqlite`);
+- ``redis://host:port/db``: shared by workers and hosts (:mod:`.redis`, redis-py).
+
+The SQLite and Redis modules are imported only when their scheme is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mock_server.domain.store import TaskStore
+from mock_server.stores.memory import MemoryStore
+
+SCHEMES: Final = ("memory://", "sqlite:///", "redis://", "rediss://", "unix://")
+
+
+def open_store(url: str) -> TaskStore:
+    """The store ``url`` names; ``ValueError`` naming the accepted forms otherwise."""
+    if url in {"", "memory://", "memory"}:
+        return MemoryStore()
+    if url.startswith("sqlite:///"):
+        from mock_server.stores.sqlite import SqliteStore
+
+        return SqliteStore(url)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from mock_server.stores.redis import RedisStore
+
+        return RedisStore(url)
+    raise ValueError(
+        f"store {url!r}: expected memory://, sqlite:///PATH or redis://HOST:PORT/DB"
+    )
+
+
+def is_shared(url: str) -> bool:
+    """Whether ``url`` names a store several processes can share (not ``memory://``)."""
+    return url not in {"", "memory://", "memory"}
+
+
+__all__ = ["MemoryStore", "open_store", "is_shared"]

@@ -1,0 +1,129 @@
+"""``memory://``: live objects in this process, the default and the fastest store.
+
+Records are the objects the backend changes, so :meth:`MemoryStore.put` has nothing to do. The
+created-order index for :meth:`MemoryStore.scan` is two flat arrays (ids and sequence numbers,
+16 bytes a task) beside the dict; removed ids are skipped and compacted away in bulk.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections import deque
+from collections.abc import Iterator
+
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.store import DuplicateTask
+
+
+class MemoryStore:
+    """Records in an insertion-ordered dict (oldest first), plus counters, claims, kv, logs."""
+
+    shared = False
+    url = "memory://"
+
+    def __init__(self) -> None:
+        self._records: dict[str, TaskRecord] = {}
+        self._ids: list[str] = []
+        self._seqs: array[int] = array("q")
+        self._next = 0
+        self._counters: dict[str, int] = {}
+        self._claims: dict[str, str] = {}
+        self._kv: dict[str, str] = {}
+        self._logs: dict[str, deque[str]] = {}
+        self._log_counts: dict[str, int] = {}
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def add(self, record: TaskRecord) -> None:
+        task_id = record.task_id
+        if task_id in self._records:
+            raise DuplicateTask(task_id)
+        self._records[task_id] = record
+        self._next += 1
+        self._ids.append(task_id)
+        self._seqs.append(self._next)
+
+    def put(self, record: TaskRecord) -> None:
+        """Nothing to do: the stored record is the object that changed."""
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        return self._records.get(task_id)
+
+    def remove(self, task_id: str) -> None:
+        if self._records.pop(task_id, None) is not None and len(self._ids) > 2 * (
+            len(self._records) + 512
+        ):
+            self._compact()
+
+    def _compact(self) -> None:
+        live = self._records
+        kept = [(i, s) for i, s in zip(self._ids, self._seqs, strict=True) if i in live]
+        self._ids = [i for i, _ in kept]
+        self._seqs = array("q", (s for _, s in kept))
+
+    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+        start = bisect.bisect_right(self._seqs, int(after)) if after else 0
+        found: list[TaskRecord] = []
+        cursor = int(after) if after else 0
+        ids, seqs, live = self._ids, self._seqs, self._records
+        for index in range(start, len(ids)):
+            if len(found) >= limit:
+                break
+            cursor = seqs[index]
+            record = live.get(ids[index])
+            if record is not None:
+                found.append(record)
+        return found, str(cursor)
+
+    def __iter__(self) -> Iterator[TaskRecord]:
+        return iter(list(self._records.values()))
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def clear(self) -> None:
+        self._records.clear()
+        self._ids.clear()
+        self._seqs = array("q")
+        self._claims.clear()
+        self._kv.clear()
+        self._logs.clear()
+        self._log_counts.clear()
+
+    # -- counters, claims, kv, logs -----------------------------------------------------------
+
+    def incr(self, name: str, by: int = 1) -> int:
+        value = self._counters[name] = self._counters.get(name, 0) + by
+        return value
+
+    def claim(self, key: str, holder: str) -> bool:
+        if key in self._claims:
+            return False
+        self._claims[key] = holder
+        return True
+
+    def kv_get(self, key: str) -> str | None:
+        return self._kv.get(key)
+
+    def kv_set(self, key: str, value: str) -> None:
+        self._kv[key] = value
+
+    def append(self, log: str, entries: list[str], keep: int) -> None:
+        found = self._logs.get(log)
+        if found is None or found.maxlen != max(1, keep):
+            found = self._logs[log] = deque(found or (), maxlen=max(1, keep))
+        found.extend(entries)
+        self._log_counts[log] = self._log_counts.get(log, 0) + len(entries)
+
+    def tail(self, log: str, limit: int) -> list[str]:
+        found = self._logs.get(log)
+        if not found or limit <= 0:
+            return []
+        return list(found)[-limit:]
+
+    def log_count(self, log: str) -> int:
+        return self._log_counts.get(log, 0)
+
+    def close(self) -> None:
+        """Nothing to release."""

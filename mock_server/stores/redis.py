@@ -1,0 +1,156 @@
+"""``redis://host:port/db``: one state shared by ``--workers N`` and by ``serve`` processes on
+several hosts (redis-py; Redis 6+ or a Redis-compatible server).
+
+Every key starts with ``piapi-mock:{NS}:`` (``NS`` from ``?namespace=``, default ``main``); the
+braces are a cluster hash tag, so every key lives in one slot and the Lua scripts work on a
+Redis Cluster too (one shard then holds the fake's whole state).
+
+Layout: ``task:<id>`` the record as JSON, ``tasks`` a sorted set of ids scored by a creation
+sequence (``seq``: the cursor of :meth:`RedisStore.scan`), ``n:<name>`` counters,
+``claim:<key>`` (``SET NX``), ``kv:<key>``, ``log:<name>`` lists with ``logn:<name>`` counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import redis
+
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.store import DuplicateTask
+from mock_server.stores import codec
+
+#: Store a new record and index it, atomically; 0 if the id exists.
+ADD: Final = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+return seq
+"""
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """(the URL redis-py should connect to, the key namespace)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    namespace = (query.pop("namespace", None) or ["main"])[0]
+    rest = "&".join(f"{k}={v}" for k, values in query.items() for v in values)
+    return urlunsplit(parts._replace(query=rest)), namespace
+
+
+class RedisStore:
+    """The shared store: one connection pool, safe to use from several threads."""
+
+    shared = True
+
+    def __init__(self, url: str, client: Any | None = None) -> None:
+        self.url = url
+        connect, namespace = split_url(url)
+        self.prefix = f"piapi-mock:{{{namespace}}}:"
+        self.redis: redis.Redis = client or redis.Redis.from_url(
+            connect, socket_connect_timeout=5.0, socket_timeout=10.0, health_check_interval=30
+        )
+        self._add = self.redis.register_script(ADD)
+        p = self.prefix
+        self._index, self._seq = p + "tasks", p + "n:seq"
+
+    def _task(self, task_id: str) -> str:
+        return f"{self.prefix}task:{task_id}"
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def add(self, record: TaskRecord) -> None:
+        keys = [self._task(record.task_id), self._index, self._seq]
+        if not self._add(keys=keys, args=[codec.dumps(record), record.task_id]):
+            raise DuplicateTask(record.task_id)
+
+    def put(self, record: TaskRecord) -> None:
+        self.redis.set(self._task(record.task_id), codec.dumps(record), xx=True)
+
+    def get(self, task_id: str) -> TaskRecord | None:
+        raw = self.redis.get(self._task(task_id))
+        return None if raw is None else codec.loads(raw)
+
+    def remove(self, task_id: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.delete(self._task(task_id))
+        pipe.zrem(self._index, task_id)
+        pipe.execute()
+
+    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+        cursor = int(after) if after else 0
+        if limit <= 0:
+            return [], str(cursor)
+        rows = self.redis.zrangebyscore(
+            self._index, f"({cursor}", "+inf", start=0, num=limit, withscores=True
+        )
+        if not rows:
+            return [], str(cursor)
+        bodies = self.redis.mget([self._task(member.decode()) for member, _ in rows])
+        records = [codec.loads(body) for body in bodies if body is not None]
+        return records, str(int(rows[-1][1]))
+
+    def __iter__(self) -> Iterator[TaskRecord]:
+        after: str | None = None
+        while True:
+            batch, cursor = self.scan(after, 1000)
+            yield from batch
+            if cursor == (after or "0"):
+                return
+            after = cursor
+
+    def __len__(self) -> int:
+        return int(self.redis.zcard(self._index))
+
+    def clear(self) -> None:
+        """Forget every key of the namespace except the counters (ids never repeat)."""
+        keep = self.prefix + "n:"
+        batch: list[bytes] = []
+        for key in self.redis.scan_iter(match=self.prefix + "*", count=1000):
+            if not key.decode().startswith(keep):
+                batch.append(key)
+            if len(batch) >= 1000:
+                self.redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            self.redis.unlink(*batch)
+
+    # -- counters, claims, kv, logs -----------------------------------------------------------
+
+    def incr(self, name: str, by: int = 1) -> int:
+        return int(self.redis.incrby(f"{self.prefix}n:{name}", by))
+
+    def claim(self, key: str, holder: str) -> bool:
+        return bool(self.redis.set(f"{self.prefix}claim:{key}", holder, nx=True))
+
+    def kv_get(self, key: str) -> str | None:
+        raw = self.redis.get(f"{self.prefix}kv:{key}")
+        return None if raw is None else raw.decode()
+
+    def kv_set(self, key: str, value: str) -> None:
+        self.redis.set(f"{self.prefix}kv:{key}", value)
+
+    def append(self, log: str, entries: list[str], keep: int) -> None:
+        if not entries:
+            return
+        key = f"{self.prefix}log:{log}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.rpush(key, *entries)
+        pipe.ltrim(key, -max(1, keep), -1)
+        pipe.incrby(f"{self.prefix}logn:{log}", len(entries))
+        pipe.execute()
+
+    def tail(self, log: str, limit: int) -> list[str]:
+        if limit <= 0:
+            return []
+        raw = self.redis.lrange(f"{self.prefix}log:{log}", -limit, -1)
+        return [entry.decode() for entry in raw]
+
+    def log_count(self, log: str) -> int:
+        raw = self.redis.get(f"{self.prefix}logn:{log}")
+        return 0 if raw is None else int(raw)
+
+    def close(self) -> None:
+        self.redis.close()
