@@ -63,17 +63,26 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mock_server import server
+    from mock_server import server, workers
     from mock_server.web.app import create_asgi
 
     settings = settings_from_args(args)
+    workers.check(settings)
+    stack = server.stack()
+    if settings.workers > 1:
+        print(
+            f"piapi-mock on http://{settings.host}:{settings.port}: {settings.workers} "
+            f"workers over {settings.store}; uvicorn {stack}",
+            flush=True,
+        )
+        workers.serve_workers(settings, server.uvicorn_options(settings, stack))
+        return 0
     app = create_asgi(settings)
     app.state.backend.listening.add((settings.host, settings.port))
-    stack = server.stack()
     print(
         f"piapi-mock on http://{settings.host}:{settings.port} (speed x{settings.speed}, "
-        f"seed {settings.seed}, prices {settings.price_table}; uvicorn {stack}"
-        f"{'' if stack.fast else ', slow fallback: install uvloop and httptools'})",
+        f"seed {settings.seed}, prices {settings.price_table}, store {settings.store}; "
+        f"uvicorn {stack}{'' if stack.fast else ', slow fallback: install uvloop and httptools'})",
         flush=True,
     )
     server.serve(app, settings)

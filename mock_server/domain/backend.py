@@ -25,11 +25,11 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import FaultBook
 from mock_server.domain.journal import Journal
-from mock_server.domain.shared import StoreClock, StoreJournal
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, WebhookTarget
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.pricing import PriceTable
 from mock_server.domain.queue import SlotQueue, SlotTicker
+from mock_server.domain.shared import StoreClock, StoreJournal
 from mock_server.domain.store import TaskStore
 from mock_server.settings import Settings
 from mock_server.stores import open_store
@@ -92,7 +92,7 @@ class Backend:
         self.shared = self.store.shared
         self.clock: Clock = clock or self._default_clock()
         self.prices = PriceTable.load(self.settings.price_table)
-        self.journal: Journal | StoreJournal = (
+        self.journal: Journal = (
             StoreJournal(self.store, self.settings.journal_size)
             if self.shared
             else Journal(self.settings.journal_size)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Final
 
 from mock_server.domain.clock import to_ns
-from mock_server.domain.journal import JournalEntry
+from mock_server.domain.journal import Journal, JournalEntry
 from mock_server.domain.store import TaskStore
 
 #: A cached clock older than this (wall ns) is re-read before use (2 ms).
@@ -92,10 +92,10 @@ def _entry_text(entry: JournalEntry) -> str:
     return json.dumps(list(entry), ensure_ascii=False, separators=(",", ":"))
 
 
-class StoreJournal:
-    """The journal as a store log shared by every process (same interface as ``Journal``)."""
+class StoreJournal(Journal):
+    """The journal as a store log shared by every process (``Journal``'s interface)."""
 
-    def __init__(self, store: TaskStore, size: int = 1000) -> None:
+    def __init__(self, store: TaskStore, size: int = 1000) -> None:  # no super(): no deque
         self.store = store
         self.size = max(1, size)
 
@@ -107,6 +107,10 @@ class StoreJournal:
     def call_count(self) -> int:
         """Requests journaled by every process since the last reset."""
         return self.store.log_count(JOURNAL_LOG)
+
+    @call_count.setter
+    def call_count(self, value: int) -> None:
+        """Ignored: the count lives in the store."""
 
     @property
     def calls(self) -> list[JournalEntry]:

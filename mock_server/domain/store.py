@@ -49,9 +49,12 @@ class TaskStore(Protocol):
         """Forget a record (no error if absent)."""
         ...
 
-    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+    def scan(
+        self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
+    ) -> tuple[list[TaskRecord], str]:
         """Up to ``limit`` records in created order after cursor ``after`` (None: from the
-        oldest), and the cursor to continue from (pass it back; stable across removals)."""
+        oldest), and the cursor to continue from (pass it back; stable across removals).
+        ``hooks``: only records with a webhook (how other processes find them)."""
         ...
 
     def __iter__(self) -> Iterator[TaskRecord]:

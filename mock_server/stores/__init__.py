@@ -29,9 +29,7 @@ def open_store(url: str) -> TaskStore:
         from mock_server.stores.redis import RedisStore
 
         return RedisStore(url)
-    raise ValueError(
-        f"store {url!r}: expected memory://, sqlite:///PATH or redis://HOST:PORT/DB"
-    )
+    raise ValueError(f"store {url!r}: expected memory://, sqlite:///PATH or redis://HOST:PORT/DB")
 
 
 def is_shared(url: str) -> bool:
@@ -39,4 +37,4 @@ def is_shared(url: str) -> bool:
     return url not in {"", "memory://", "memory"}
 
 
-__all__ = ["MemoryStore", "open_store", "is_shared"]
+__all__ = ["MemoryStore", "is_shared", "open_store"]

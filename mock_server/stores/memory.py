@@ -62,7 +62,9 @@ class MemoryStore:
         self._ids = [i for i, _ in kept]
         self._seqs = array("q", (s for _, s in kept))
 
-    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+    def scan(
+        self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
+    ) -> tuple[list[TaskRecord], str]:
         start = bisect.bisect_right(self._seqs, int(after)) if after else 0
         found: list[TaskRecord] = []
         cursor = int(after) if after else 0
@@ -72,7 +74,7 @@ class MemoryStore:
                 break
             cursor = seqs[index]
             record = live.get(ids[index])
-            if record is not None:
+            if record is not None and (not hooks or record.webhook is not None):
                 found.append(record)
         return found, str(cursor)
 

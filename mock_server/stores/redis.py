@@ -6,8 +6,9 @@ braces are a cluster hash tag, so every key lives in one slot and the Lua script
 Redis Cluster too (one shard then holds the fake's whole state).
 
 Layout: ``task:<id>`` the record as JSON, ``tasks`` a sorted set of ids scored by a creation
-sequence (``seq``: the cursor of :meth:`RedisStore.scan`), ``n:<name>`` counters,
-``claim:<key>`` (``SET NX``), ``kv:<key>``, ``log:<name>`` lists with ``logn:<name>`` counts.
+sequence (``seq``: the cursor of :meth:`RedisStore.scan`), ``hooks`` the same for records
+with a webhook, ``n:<name>`` counters, ``claim:<key>`` (``SET NX``), ``kv:<key>``, and
+``log:<name>`` lists with ``logn:<name>`` counts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ADD: Final = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
+if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
 return seq
 """
 
@@ -49,12 +51,12 @@ class RedisStore:
         self.url = url
         connect, namespace = split_url(url)
         self.prefix = f"piapi-mock:{{{namespace}}}:"
-        self.redis: redis.Redis = client or redis.Redis.from_url(
+        self.redis: Any = client or redis.Redis.from_url(
             connect, socket_connect_timeout=5.0, socket_timeout=10.0, health_check_interval=30
         )
         self._add = self.redis.register_script(ADD)
         p = self.prefix
-        self._index, self._seq = p + "tasks", p + "n:seq"
+        self._index, self._hooks, self._seq = p + "tasks", p + "hooks", p + "n:seq"
 
     def _task(self, task_id: str) -> str:
         return f"{self.prefix}task:{task_id}"
@@ -62,8 +64,9 @@ class RedisStore:
     # -- tasks ------------------------------------------------------------------------------
 
     def add(self, record: TaskRecord) -> None:
-        keys = [self._task(record.task_id), self._index, self._seq]
-        if not self._add(keys=keys, args=[codec.dumps(record), record.task_id]):
+        keys = [self._task(record.task_id), self._index, self._seq, self._hooks]
+        hook = "1" if record.webhook is not None else "0"
+        if not self._add(keys=keys, args=[codec.dumps(record), record.task_id, hook]):
             raise DuplicateTask(record.task_id)
 
     def put(self, record: TaskRecord) -> None:
@@ -77,14 +80,22 @@ class RedisStore:
         pipe = self.redis.pipeline()
         pipe.delete(self._task(task_id))
         pipe.zrem(self._index, task_id)
+        pipe.zrem(self._hooks, task_id)
         pipe.execute()
 
-    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+    def scan(
+        self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
+    ) -> tuple[list[TaskRecord], str]:
         cursor = int(after) if after else 0
         if limit <= 0:
             return [], str(cursor)
         rows = self.redis.zrangebyscore(
-            self._index, f"({cursor}", "+inf", start=0, num=limit, withscores=True
+            self._hooks if hooks else self._index,
+            f"({cursor}",
+            "+inf",
+            start=0,
+            num=limit,
+            withscores=True,
         )
         if not rows:
             return [], str(cursor)

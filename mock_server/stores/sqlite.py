@@ -21,8 +21,10 @@ SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS tasks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
+    hook INTEGER NOT NULL DEFAULT 0,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS tasks_with_hooks ON tasks (seq) WHERE hook = 1;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, holder TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -67,8 +69,8 @@ class SqliteStore:
         try:
             with self._lock:
                 self._db.execute(
-                    "INSERT INTO tasks (id, body) VALUES (?, ?)",
-                    (record.task_id, codec.dumps(record)),
+                    "INSERT INTO tasks (id, hook, body) VALUES (?, ?, ?)",
+                    (record.task_id, record.webhook is not None, codec.dumps(record)),
                 )
         except sqlite3.IntegrityError:
             raise DuplicateTask(record.task_id) from None
@@ -88,11 +90,14 @@ class SqliteStore:
         with self._lock:
             self._db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
 
-    def scan(self, after: str | None = None, limit: int = 1000) -> tuple[list[TaskRecord], str]:
+    def scan(
+        self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
+    ) -> tuple[list[TaskRecord], str]:
         cursor = int(after) if after else 0
+        where = "seq > ? AND hook = 1" if hooks else "seq > ?"
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, body FROM tasks WHERE seq > ? ORDER BY seq LIMIT ?",
+                f"SELECT seq, body FROM tasks WHERE {where} ORDER BY seq LIMIT ?",
                 (cursor, max(0, limit)),
             ).fetchall()
         if rows:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 from mock_server.domain.clock import NS
 from mock_server.webhooks import sender
 from mock_server.webhooks.schedule import Job
+from mock_server.webhooks.shared import POLL_S
 
 if TYPE_CHECKING:
     from mock_server.webhooks.dispatcher import Dispatcher
@@ -86,6 +87,8 @@ class Background:
                     await asyncio.sleep(0)  # let requests in between batches of new attempts
                     continue
                 timeout = self._idle_wait(free)
+                if self.dispatcher.shared is not None:  # look for other processes' tasks
+                    timeout = POLL_S if timeout is None else min(timeout, POLL_S)
             except Exception:  # a bug must not stop every later delivery
                 log.exception("webhook sender step failed")
                 timeout = 1.0

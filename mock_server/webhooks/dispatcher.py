@@ -34,6 +34,7 @@ from mock_server.webhooks.events import Event
 from mock_server.webhooks.log import Attempt, DeliveryLog
 from mock_server.webhooks.policy import AllowList
 from mock_server.webhooks.schedule import Job, Schedule
+from mock_server.webhooks.shared import SharedHooks, StoreDeliveryLog
 
 log = logging.getLogger("piapi_mock.webhooks")
 
@@ -44,7 +45,12 @@ class Dispatcher(BackendObserver):
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.schedule = Schedule(backend.settings)
-        self.log = DeliveryLog(backend.settings.webhook_log_size)
+        size = backend.settings.webhook_log_size
+        self.log: DeliveryLog | StoreDeliveryLog = (
+            StoreDeliveryLog(backend.store, size) if backend.shared else DeliveryLog(size)
+        )
+        #: Discovery and claims when the store is shared with other processes (else None).
+        self.shared = SharedHooks(backend.store) if backend.shared else None
         self._lock = threading.RLock()
         self._background: Background | None = None
         self.allow = AllowList(backend.settings.webhook_allow)
@@ -125,7 +131,11 @@ class Dispatcher(BackendObserver):
     def take(self, limit: int) -> list[Job]:
         """Up to ``limit`` attempts due now (their tasks are busy until the attempt ends)."""
         with self._lock:
-            return self.schedule.take(self.now(), limit)
+            if self.shared is None:
+                return self.schedule.take(self.now(), limit)
+            self.shared.discover(self.schedule)
+            now = self.now()
+            return self.shared.vet(self.schedule, self.schedule.take(now, limit), now)
 
     def now(self) -> int:
         """The backend's virtual time."""

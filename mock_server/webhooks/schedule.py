@@ -106,6 +106,10 @@ class Schedule:
         self._heap.clear()
         self.epoch += 1
 
+    def knows(self, task_id: str) -> bool:
+        """Whether ``task_id`` is planned here or already concluded (shared stores)."""
+        return task_id in self.queues or task_id in self._fresh or task_id in self._done
+
     # -- planning ---------------------------------------------------------------------------
 
     def plan(self, record: TaskRecord) -> None:

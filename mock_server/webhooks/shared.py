@@ -1,0 +1,126 @@
+"""Webhooks over a shared store: every process plans every task, one process sends each event.
+
+Each process's dispatcher finds tasks created by other processes in the store's index of tasks
+with a webhook (:meth:`SharedHooks.discover`, at most every :data:`POLL_S`), so a task's
+events are planned everywhere. Before an attempt starts, :meth:`SharedHooks.vet` re-reads the
+record (a task cancelled or forced elsewhere is re-planned instead) and claims the event in the
+store (``hook:<task>:<status>``, an atomic first-wins claim): the process that wins sends it
+and makes its retries; the others count it concluded. So each event is sent once across all
+processes, and a process that dies leaves the events it has not claimed to the others.
+
+Deviation from one process: across processes, events of one task are in order only as long as
+no retry is pending (another process may send the next event while the first one retries).
+Redeliveries asked for on ``/_mock`` are sent by the process that was asked, unclaimed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Final
+
+from mock_server.domain.store import TaskStore
+from mock_server.webhooks.log import Attempt
+from mock_server.webhooks.schedule import Job, Schedule
+
+#: How often a process looks for tasks created elsewhere (wall seconds).
+POLL_S: Final = 0.05
+LOG: Final = "webhooks"
+
+
+def holder_name() -> str:
+    """Who claims: host, process and a random part (unique per dispatcher)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SharedHooks:
+    """Discovery of other processes' tasks and the claim of each event."""
+
+    def __init__(self, store: TaskStore) -> None:
+        self.store = store
+        self.holder = holder_name()
+        self.cursor: str | None = None
+        self._polled = 0.0
+
+    def discover(self, schedule: Schedule, force: bool = False) -> int:
+        """Plan the webhook tasks stored since the last look; how many were new here."""
+        now = time.monotonic()
+        if not force and now - self._polled < POLL_S:
+            return 0
+        self._polled = now
+        new = 0
+        while True:
+            batch, self.cursor = self.store.scan(self.cursor, 500, hooks=True)
+            for record in batch:
+                if not schedule.knows(record.task_id):
+                    schedule.plan(record)
+                    new += 1
+            if len(batch) < 500:
+                return new
+
+    def vet(self, schedule: Schedule, jobs: list[Job], now: int) -> list[Job]:
+        """The jobs this process should send now; the others are re-planned or concluded."""
+        kept: list[Job] = []
+        for job in jobs:
+            if job.event.redelivery:
+                kept.append(job)
+                continue
+            fresh = self.store.get(job.task_id)
+            queue = schedule.queues.get(job.task_id)
+            if fresh is None:  # forgotten (reset, retention): nothing to tell
+                schedule.finish(job, ok=True, retryable=False, now=now)
+            elif queue is not None and fresh != queue.record:
+                schedule.release(job)  # changed by another process: plan again
+                schedule.plan(fresh)
+            elif job.attempt > 1 or self.store.claim(self._key(job), self.holder):
+                kept.append(job)
+            else:  # another process sends this one
+                schedule.finish(job, ok=True, retryable=False, now=now)
+        return kept
+
+    @staticmethod
+    def _key(job: Job) -> str:
+        return f"hook:{job.task_id}:{job.event.status.value}"
+
+
+class StoreDeliveryLog:
+    """The delivery log as a store log shared by every process (``DeliveryLog``'s interface)."""
+
+    def __init__(self, store: TaskStore, size: int) -> None:
+        self.store = store
+        self.size = max(1, size)
+
+    def record(self, attempt: Attempt) -> None:
+        """Add an attempt."""
+        text = json.dumps(dataclasses.astuple(attempt), separators=(",", ":"))
+        self.store.append(LOG, [text], self.size)
+
+    @property
+    def count(self) -> int:
+        """Attempts made by every process since the last reset."""
+        return self.store.log_count(LOG)
+
+    def clear(self) -> None:
+        """Nothing to do: a reset clears the store."""
+
+    def _all(self) -> list[Attempt]:
+        return [Attempt(*json.loads(text)) for text in self.store.tail(LOG, self.size)]
+
+    def __iter__(self) -> Iterator[Attempt]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def for_task(self, task_id: str) -> list[Attempt]:
+        """The attempts for one task, oldest first."""
+        return [a for a in self if a.task_id == task_id]
+
+    def delivered(self, task_id: str | None = None) -> list[Attempt]:
+        """Successful attempts (of one task if given)."""
+        return [a for a in self if a.ok and (task_id is None or a.task_id == task_id)]
