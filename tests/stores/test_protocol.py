@@ -1,0 +1,167 @@
+"""The one store protocol, checked on every store: memory, a SQLite file, a real Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from mock_server.domain.models import TaskRecord, WebhookTarget
+from mock_server.domain.store import DuplicateTask, TaskStore
+from mock_server.stores import open_store
+from mock_server.stores.memory import MemoryStore
+
+
+def record(n: int, hook: bool = False) -> TaskRecord:
+    return TaskRecord(
+        task_id=f"task-{n:04d}",
+        owner="key",
+        model="kling",
+        task_type="omni_video_generation",
+        input_json='{"prompt":"p"}',
+        config_json="{}",
+        aspect_ratio="16:9",
+        cost=10,
+        private_pool=False,
+        base_url="http://127.0.0.1",
+        created_at=1_000 + n,
+        start_at=2_000 + n,
+        run_ns=3_000,
+        webhook=WebhookTarget("http://127.0.0.1:9/h", "") if hook else None,
+    )
+
+
+def test_add_get_put_remove(store: TaskStore) -> None:
+    first = record(1)
+    store.add(first)
+    assert store.get("task-0001") == first
+    assert store.get("nope") is None
+    with pytest.raises(DuplicateTask):
+        store.add(record(1))
+    first.cancelled_at = 5_000
+    store.put(first)
+    got = store.get("task-0001")
+    assert got is not None
+    assert got.cancelled_at == 5_000
+    assert len(store) == 1
+    store.remove("task-0001")
+    store.remove("task-0001")  # absent: no error
+    assert store.get("task-0001") is None
+    assert len(store) == 0
+
+
+def test_scan_pages_in_created_order_and_survives_removals(store: TaskStore) -> None:
+    for n in range(10):
+        store.add(record(n, hook=n % 3 == 0))
+    page, cursor = store.scan(None, 4)
+    assert [r.task_id for r in page] == [f"task-{n:04d}" for n in range(4)]
+    store.remove("task-0004")  # the next page's first record goes away
+    store.remove("task-0002")  # a seen one too
+    page, cursor = store.scan(cursor, 4)
+    assert [r.task_id for r in page] == ["task-0005", "task-0006", "task-0007", "task-0008"]
+    page, cursor = store.scan(cursor, 4)
+    assert [r.task_id for r in page] == ["task-0009"]
+    assert store.scan(cursor, 4)[0] == []
+    store.add(record(10))
+    assert [r.task_id for r in store.scan(cursor, 4)[0]] == ["task-0010"]
+    assert [r.task_id for r in store.scan(None, 100, hooks=True)[0]] == [
+        "task-0000",
+        "task-0003",
+        "task-0006",
+        "task-0009",
+    ]
+    assert [r.task_id for r in store][:3] == ["task-0000", "task-0001", "task-0003"]
+
+
+def test_clear_forgets_all_but_counters(store: TaskStore) -> None:
+    store.add(record(1))
+    store.kv_set("k", "v")
+    assert store.claim("c", "me")
+    store.append("log", ["a"], 10)
+    assert store.incr("generation") == 1
+    store.clear()
+    assert len(store) == 0
+    assert store.get("task-0001") is None
+    assert store.kv_get("k") is None
+    assert store.claim("c", "me")
+    assert store.tail("log", 10) == []
+    assert store.log_count("log") == 0
+    assert store.incr("generation") == 2  # counters survive: ids never repeat
+
+
+def test_claim_is_won_once(store: TaskStore) -> None:
+    assert store.claim("hook:t:pending", "a")
+    assert not store.claim("hook:t:pending", "b")
+    assert not store.claim("hook:t:pending", "a")
+    assert store.claim("hook:t:completed", "b")
+
+
+def test_kv_counters_and_logs(store: TaskStore) -> None:
+    assert store.kv_get("clock") is None
+    store.kv_set("clock", "1")
+    store.kv_set("clock", "2")
+    assert store.kv_get("clock") == "2"
+    assert store.incr("n", 5) == 5
+    assert store.incr("n") == 6
+    store.append("j", ["a", "b"], 3)
+    store.append("j", ["c", "d"], 3)
+    assert store.tail("j", 10) == ["b", "c", "d"]
+    assert store.tail("j", 2) == ["c", "d"]
+    assert store.tail("j", 0) == []
+    assert store.log_count("j") == 4
+
+
+def test_memory_store_compacts_its_index() -> None:
+    store = MemoryStore()
+    for n in range(3000):
+        store.add(record(n))
+    for n in range(2900):
+        store.remove(f"task-{n:04d}")
+    assert len(store._ids) < 3000  # compacted
+    page, _ = store.scan(None, 1000)
+    assert [r.task_id for r in page] == [f"task-{n:04d}" for n in range(2900, 3000)]
+
+
+def test_sqlite_survives_reopening(sqlite_url: str) -> None:
+    first = open_store(sqlite_url)
+    first.add(record(1))
+    first.incr("generation")
+    first.close()
+    again = open_store(sqlite_url)
+    assert again.get("task-0001") == record(1)
+    assert again.incr("generation") == 2
+    again.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite://relative.db", "sqlite:///", "postgres://x", "mem://", "file:///x"]
+)
+def test_bad_urls_are_refused_by_name(url: str) -> None:
+    with pytest.raises(ValueError, match="store"):
+        open_store(url)
+
+
+def test_relative_sqlite_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///sub/state.db")
+    store.close()
+    assert (tmp_path / "sub" / "state.db").exists()
+
+
+def test_a_broken_store_fails_the_protocol_checks() -> None:
+    """The scan check bites on a store whose cursor restarts after a removal."""
+
+    class Forgetful(MemoryStore):
+        def scan(
+            self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
+        ) -> tuple[list[TaskRecord], str]:
+            found, _ = super().scan(None, limit, hooks=hooks)
+            return found, ""
+
+    with pytest.raises(AssertionError):
+        test_scan_pages_in_created_order_and_survives_removals(Forgetful())
+
+
+def test_records_compare_by_value() -> None:
+    assert record(1) == dataclasses.replace(record(1))
