@@ -9,9 +9,25 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: install serve test lint typecheck pytest bench format clean
+.PHONY: install serve test lint typecheck pytest bench format clean system-deps
 
 install: $(STAMP)
+
+# command:package pairs that `make system-deps` installs with apt-get when the command is
+# missing (tests that need them fail, never skip). Add yours: SYSTEM_DEPS += cmd:package
+SYSTEM_DEPS += redis-server:redis-server
+
+## Debian packages the tests need (redis-server for the store tests); .ci/run calls this.
+system-deps:
+	@missing=""; for pair in $(SYSTEM_DEPS); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "system-deps: installing$$missing (apt-get)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq $$missing >/dev/null; } \
+		|| { echo "system-deps: could not install$$missing" >&2; exit 1; }; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

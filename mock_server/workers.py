@@ -58,7 +58,7 @@ def settings_from_json(text: str) -> Settings:
         for name, value in data.items()
         if hasattr(defaults, name)
     }
-    return defaults.replace(**changes)
+    return dataclasses.replace(defaults, **changes)
 
 
 def app() -> Any:

@@ -1,0 +1,105 @@
+"""Webhooks over a shared store, in-process: two backends (as two processes would be) each
+with its own dispatcher, one real Redis, one real loopback receiver. Each event is sent once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from mock_server.domain.backend import Backend
+from mock_server.settings import Settings
+from mock_server.webhooks import Dispatcher, dispatcher_of
+from mock_server.webhooks.receiver import Receiver
+from tests.conftest import seed_request
+
+pytestmark = [pytest.mark.anyio, pytest.mark.socket]
+
+FROZEN = 1e-9
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    hooks = await Receiver().start()
+    try:
+        yield hooks
+    finally:
+        await hooks.stop()
+
+
+@pytest.fixture
+def pair(redis_url: str) -> Iterator[tuple[Backend, Backend]]:
+    settings = Settings(store=redis_url, speed=FROZEN)
+    a, b = Backend(settings), Backend(settings)
+    yield a, b
+    a.store.close()
+    b.store.close()
+
+
+async def settle(*dispatchers: Dispatcher) -> None:
+    """Let every dispatcher find new tasks and send what is due, until none sends more."""
+    for _ in range(20):
+        sent = 0
+        for dispatcher in dispatchers:
+            assert dispatcher.shared is not None
+            with dispatcher._lock:
+                dispatcher.shared.discover(dispatcher.schedule, force=True)
+            sent += len(await dispatcher.run_until_idle())
+        if not sent:
+            return
+    raise AssertionError("dispatchers never went idle")
+
+
+def hooked(url: str) -> dict[str, object]:
+    body = seed_request()
+    body["config"]["webhook_config"] = {"endpoint": url, "secret": ""}
+    return body
+
+
+def statuses(receiver: Receiver) -> list[tuple[str, str]]:
+    found = [json.loads(r.body)["data"] for r in receiver.received]
+    return sorted((d["task_id"], d["status"]) for d in found)
+
+
+async def test_each_event_is_sent_once_by_one_of_two_processes(
+    pair: tuple[Backend, Backend], receiver: Receiver
+) -> None:
+    a, b = pair
+    hooks = dispatcher_of(a), dispatcher_of(b)
+    tasks = [a.create("k", hooked(receiver.url), "x").task_id for _ in range(2)]
+    tasks.append(b.create("k", hooked(receiver.url), "x").task_id)
+    await settle(*hooks)
+    a.advance(10_000)
+    await settle(*hooks)
+    want = sorted((t, s) for t in tasks for s in ("pending", "processing", "completed"))
+    assert statuses(receiver) == want
+    assert receiver.count == len(receiver.distinct) == 9
+    assert len(hooks[0].log) == len(hooks[1].log) == 9  # one shared delivery log
+
+
+async def test_a_cancel_elsewhere_is_told_once(
+    pair: tuple[Backend, Backend], receiver: Receiver
+) -> None:
+    a, b = pair
+    hooks = dispatcher_of(a), dispatcher_of(b)
+    task_id = a.create("k", hooked(receiver.url), "x").task_id
+    await settle(*hooks)
+    b.cancel("k", task_id)
+    a.advance(10_000)
+    await settle(*hooks)
+    assert statuses(receiver) == [(task_id, "failed"), (task_id, "pending")]
+
+
+async def test_without_the_claim_events_would_be_sent_twice(
+    pair: tuple[Backend, Backend], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exactly-once check bites: a store whose claim always wins sends duplicates."""
+    a, b = pair
+    for backend in (a, b):
+        monkeypatch.setattr(backend.store, "claim", lambda key, holder: True)
+    hooks = dispatcher_of(a), dispatcher_of(b)
+    a.create("k", hooked(receiver.url), "x")
+    await settle(*hooks)
+    assert receiver.count == 2
+    assert len(receiver.distinct) == 1
