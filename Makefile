@@ -9,15 +9,17 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: install serve test lint typecheck pytest bench format clean system-deps
+.PHONY: install serve test lint typecheck pytest bench format clean system-deps screenshot
 
 install: $(STAMP)
 
 # command:package pairs that `make system-deps` installs with apt-get when the command is
 # missing (tests that need them fail, never skip). Add yours: SYSTEM_DEPS += cmd:package
 SYSTEM_DEPS += redis-server:redis-server
+SYSTEM_DEPS += chromium:chromium
 
-## Debian packages the tests need (redis-server for the store tests); .ci/run calls this.
+## Debian packages the tests need (redis-server for the store tests, chromium for the
+## dashboard's browser tests); .ci/run calls this.
 system-deps:
 	@missing=""; for pair in $(SYSTEM_DEPS); do \
 		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
@@ -61,6 +63,10 @@ bench: install
 	@command -v wrk >/dev/null 2>&1 || (apt-get update && apt-get install -y wrk) \
 		|| echo "could not install wrk: the api suite will say so and skip"
 	$(BIN)/python -m bench
+
+## docs/dashboard.png: the dashboard with a few tasks, in Debian's chromium (docs/screenshot.py).
+screenshot: install system-deps
+	$(BIN)/python docs/screenshot.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache

@@ -48,6 +48,9 @@ def test_the_wheel_carries_the_data(wheel: Path) -> None:
     assert "mock_server/_data/fixtures/prices/seed.json" in names
     assert "mock_server/_data/fixtures/media/sample-16x9.mp4" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+    # The dashboard's static files (docs/dashboard.md): the page is assembled from them.
+    for static in ("index.html", "app.js", "style.css"):
+        assert f"mock_server/web/ui/static/{static}" in names
 
 
 def test_installed_wheel_validates_the_seed_examples(wheel: Path, tmp_path: Path) -> None:
@@ -84,6 +87,15 @@ def test_installed_wheel_validates_the_seed_examples(wheel: Path, tmp_path: Path
     ).stdout
     assert "_data" in located
     assert str(ROOT) not in located
+    dashboard = subprocess.run(
+        [str(python), "-c", "from mock_server.web.ui import handlers; print(handlers.page()[0])"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env={"PYTHONSAFEPATH": "1"},
+    )
+    assert dashboard.returncode == 0, dashboard.stderr
+    assert "function moved(poll)" in dashboard.stdout  # the script, inlined from the wheel
     bad = subprocess.run(
         [*command, "request", str(EXAMPLES / "invalid" / "aspect-4-3.json")],
         cwd=elsewhere,

@@ -23,6 +23,7 @@ from mock_server.web import (
     control_scenarios,
     control_violations,
     faults,
+    ui,
 )
 from mock_server.web.api import journal
 from mock_server.web.openapi import openapi_document
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     routes: list[BaseRoute] = [*api.routes(), Route("/openapi.json", _openapi, methods=["GET"])]
     if backend.settings.control:
         routes += control.routes() + control_scenarios.routes() + control_violations.routes()
-        routes += webhook_routes()
+        routes += webhook_routes() + ui.routes()
     attach_webhooks(backend)
 
     @asynccontextmanager
