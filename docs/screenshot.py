@@ -80,7 +80,7 @@ def main() -> int:
         shown = populate(server)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(f"{server.base_url}/_mock/ui?poll=200#task={shown}")
             expect(page.get_by_test_id("detail-status")).to_contain_text("completed")
             expect(page.locator("#task-rows tr")).to_have_count(6)

@@ -7,6 +7,8 @@ without doing anything:
 - ``--control-token T``: every ``/_mock`` request must carry ``X-Mock-Control-Token: T``,
   ``Authorization: Bearer T`` or the cookie ``piapi_mock_control_token=T``; otherwise 401
   with PiAPI's envelope naming the token. Compared in constant time on the raw header bytes.
+  The dashboard page alone (``GET /_mock/ui``, which a person opens by hand) may carry it as
+  ``?token=T`` instead; the page then sends the header itself (docs/dashboard.md).
 
 The gate also notes the address each request arrived on (``scope["server"]``), so the
 webhook sender can refuse to deliver to the fake itself (``Backend.listening``).
@@ -18,6 +20,7 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
+from urllib.parse import unquote_to_bytes
 
 from mock_server.domain.backend import Backend
 
@@ -30,6 +33,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PREFIX: Final = "/_mock"
 TOKEN_HEADER: Final = b"x-mock-control-token"
 COOKIE: Final = "piapi_mock_control_token"
+#: The one path that may carry the token in its query (``?token=``): the dashboard page.
+PAGE_PATH: Final = "/_mock/ui"
 UNAUTHORIZED: Final = (
     "Unauthorized: the /_mock control plane needs the control token (--control-token): send "
     "header X-Mock-Control-Token: <token> or Authorization: Bearer <token>"
@@ -57,6 +62,17 @@ def presented_tokens(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
                 if key == COOKIE.encode():
                     found.append(val.strip())
     return found
+
+
+def query_token(scope: Scope) -> bytes | None:
+    """The ``token`` query parameter of ``GET /_mock/ui`` (None on every other request)."""
+    if scope.get("method") != "GET" or scope["path"] != PAGE_PATH:
+        return None
+    for part in bytes(scope.get("query_string", b"")).split(b"&"):
+        key, _, value = part.partition(b"=")
+        if key == b"token":
+            return unquote_to_bytes(value.replace(b"+", b" "))
+    return None
 
 
 def token_ok(headers: list[tuple[bytes, bytes]], token: bytes) -> bool:
@@ -88,7 +104,10 @@ class ControlGuard:
     def _allowed(self, scope: Scope) -> bool:
         if not self.enabled:
             return False
-        return not self.token or token_ok(scope["headers"], self.token)
+        if not self.token or token_ok(scope["headers"], self.token):
+            return True
+        given = query_token(scope)
+        return given is not None and hmac.compare_digest(given, self.token)
 
 
 async def _refuse_http(send: Send, enabled: bool) -> None:

@@ -11,6 +11,7 @@ from importlib import resources
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from mock_server.settings import Settings
 from mock_server.web.ui import handlers
 from tests.ui.conftest import WAIT_MS, Fake, Problems, dashboard_url
 
@@ -184,3 +185,47 @@ def test_keyboard_labels_and_contrast(fake: Fake, page: Page, problems: Problems
     page.evaluate("document.querySelector('.note').style.color = '#999'")
     assert min(page.evaluate(CONTRAST_JS, ".note")) < 4.5
     assert problems.errors == []
+
+
+class TestControlToken:
+    """With ``--control-token`` the page opens once with ``?token=`` and keeps working."""
+
+    TOKEN = "s3cret-token"
+
+    @pytest.fixture
+    def fake_settings(self) -> Settings:
+        return Settings(control_token=self.TOKEN)
+
+    def test_the_page_works_behind_the_token(
+        self, fake: Fake, page: Page, problems: Problems
+    ) -> None:
+        assert fake.http.get("/_mock/ui").status_code == 401
+        assert fake.http.get("/_mock/ui?token=wrong").status_code == 401
+        assert fake.http.get("/_mock/ui/api/poll?token=" + self.TOKEN).status_code == 401
+        headers = {"x-mock-control-token": self.TOKEN}
+        task_id = fake.create()
+        page.goto(dashboard_url(fake, f"&token={self.TOKEN}"))
+        expect(row_status(page, task_id)).to_contain_text("pending")
+        assert "token" not in page.url
+        assert page.evaluate("sessionStorage.getItem('piapi-mock-control-token')") == self.TOKEN
+        assert fake.http.post("/_mock/clock/advance", json={"seconds": 1000}, headers=headers)
+        expect(row_status(page, task_id)).to_contain_text("completed")
+        page.reload()
+        expect(row_status(page, task_id)).to_contain_text("completed")
+        open_task(page, task_id)  # a control call from the page, with the header
+        assert problems.errors == []
+
+    def test_a_wrong_token_asks_for_the_right_one(
+        self, fake: Fake, page: Page, problems: Problems
+    ) -> None:
+        task_id = fake.create()
+        page.goto(dashboard_url(fake, f"&token={self.TOKEN}"))
+        expect(row_status(page, task_id)).to_contain_text("pending")
+        page.context.clear_cookies()
+        page.evaluate("sessionStorage.setItem('piapi-mock-control-token', 'stale')")
+        expect(page.get_by_label("Control token")).to_be_visible()
+        expect(page.get_by_test_id("live")).to_have_text("control token needed")
+        page.get_by_label("Control token").fill(self.TOKEN)
+        page.get_by_role("button", name="Use token").click()
+        expect(page.get_by_test_id("live")).to_have_text("live")
+        assert not [e for e in problems.errors if e.startswith("pageerror")]

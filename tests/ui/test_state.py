@@ -244,3 +244,18 @@ async def test_no_control_means_no_dashboard() -> None:
         api = await client.get("/_mock/ui/api/poll")
     assert page.status_code == api.status_code == 404
     assert page.text == "404 page not found"
+
+
+async def test_only_the_page_takes_the_token_from_its_query() -> None:
+    backend = Backend(Settings(control_token="tok en+/"), clock=ManualClock())
+    async with client_for(backend) as client:
+        page = await client.get("/_mock/ui", params={"token": "tok en+/"})
+        wrong = await client.get("/_mock/ui", params={"token": "tok en"})
+        api = await client.get("/_mock/ui/api/poll", params={"token": "tok en+/"})
+        header = await client.get(
+            "/_mock/ui/api/poll", headers={"x-mock-control-token": "tok en+/"}
+        )
+    assert page.status_code == 200
+    assert wrong.status_code == api.status_code == 401
+    assert "control token" in api.json()["message"]
+    assert header.status_code == 200

@@ -8,7 +8,6 @@ poll: one integer bumped by the backend's observer hooks.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from mock_server.domain.models import Status, TaskRecord, TaskView
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.render import envelope_json, rfc3339
 from mock_server.domain.store import TaskStore
+from mock_server.web import control
 
 #: Most records one task page looks at when a filter matches rarely.
 SCAN_LIMIT: Final = 20_000
@@ -68,10 +68,9 @@ def change_counter(backend: Backend) -> ChangeCounter:
     return counter
 
 
-@lru_cache(maxsize=1024)
-def fingerprint(key: str) -> str:
-    """A short, stable label for an API key that does not reveal it (sha256, 8 hex digits)."""
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+#: The control plane's key fingerprint (``/_mock/tasks`` shows the same), memoised: a page
+#: of rows repeats a few keys.
+fingerprint = lru_cache(maxsize=1024)(control.fingerprint)
 
 
 def newest_first(store: TaskStore) -> Iterator[TaskRecord]:

@@ -8,13 +8,22 @@
   const PAGE = 50;
   const query = new URLSearchParams(location.search);
   if (query.has("token")) {
-    sessionStorage.setItem(TOKEN_KEY, query.get("token"));
+    keepToken(query.get("token"));
     query.delete("token");
     const rest = query.toString();
     history.replaceState(null, "", location.pathname + (rest ? "?" + rest : "") + location.hash);
   }
   const pollMs = Math.min(10000, Math.max(100, Number(query.get("poll")) || 1000));
   const $ = (id) => document.getElementById(id);
+
+  // The control token is kept for this tab and sent as X-Mock-Control-Token; a session cookie
+  // scoped to the page (SameSite=Strict) lets a reload in without the token in the address bar.
+  function keepToken(token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    if (/^[A-Za-z0-9._~+\/=-]+$/.test(token)) {
+      document.cookie = `piapi_mock_control_token=${token}; Path=/_mock/ui; SameSite=Strict`;
+    }
+  }
 
   const state = {
     last: null, // the previous poll answer
@@ -125,7 +134,7 @@
     return el("tr", { "data-task-id": row.task_id, "aria-selected": row.task_id === state.selected },
       el("td", {}, open),
       el("td", { class: "mono", text: row.key }),
-      el("td", { class: "kind", text: `${row.model} / ${row.task_type}` }),
+      el("td", { text: `${row.model} / ${row.task_type}` }),
       statusCell,
       el("td", { class: "num", text: points(row.cost),
         title: `${points(row.consume)} of ${points(row.cost)} points consumed` }),
@@ -181,7 +190,10 @@
       state.detail = null;
       return Promise.resolve();
     }
-    return refreshDetail().then(() => $("detail-heading").focus());
+    return refreshDetail().then(() => {
+      $("detail-heading").focus();
+      $("detail").scrollIntoView({ block: "nearest" });
+    });
   }
 
   function renderDetail(detail) {
@@ -211,7 +223,7 @@
       el("td", { class: "num", text: a.status === null ? "–" : a.status }),
       el("td", { class: "num", text: `${a.latency_ms} ms` }),
       el("td", { text: a.result }),
-      el("td", { text: a.error || "" }))));
+      el("td", { class: "wrap", text: a.error || "" }))));
     if (!detail.attempts.length) {
       $("attempt-rows").replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "note", text: "no attempts yet" })));
     }
@@ -426,7 +438,7 @@
   }));
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $("token-value").value);
+    keepToken($("token-value").value);
     $("token-gate").hidden = true;
     state.dirty = true;
     schedule(0);
