@@ -13,6 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from mock_server.settings import Settings
 from mock_server.web.ui import handlers
+from tests.conftest import seed_request
 from tests.ui.conftest import WAIT_MS, Fake, Problems, dashboard_url
 
 pytestmark = pytest.mark.socket
@@ -229,3 +230,20 @@ class TestControlToken:
         page.get_by_role("button", name="Use token").click()
         expect(page.get_by_test_id("live")).to_have_text("live")
         assert not [e for e in problems.errors if e.startswith("pageerror")]
+
+
+def test_webhook_attempts_and_redeliver(fake: Fake, page: Page, problems: Problems) -> None:
+    body = seed_request()
+    body["config"]["webhook_config"]["endpoint"] = "http://127.0.0.1:9/hook"  # refused
+    answer = fake.http.post("/api/v1/task", json=body, headers={"x-api-key": "hook-key"})
+    task_id = answer.json()["data"]["task_id"]
+    page.goto(dashboard_url(fake, f"#task={task_id}"))
+    attempts = page.get_by_test_id("attempts").locator("tbody tr")
+    expect(attempts.first).to_contain_text("pending")
+    expect(attempts.first).to_contain_text("ConnectError")
+    before = attempts.count()
+    page.get_by_role("button", name="Redeliver latest event").click()
+    expect(page.get_by_test_id("message")).to_contain_text("redelivery queued: pending")
+    expect(attempts).to_have_count(before + 1)
+    expect(attempts.last).to_contain_text("(again)")
+    assert problems.errors == []

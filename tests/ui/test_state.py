@@ -259,3 +259,19 @@ async def test_only_the_page_takes_the_token_from_its_query() -> None:
     assert wrong.status_code == api.status_code == 401
     assert "control token" in api.json()["message"]
     assert header.status_code == 200
+
+
+def test_a_rare_filter_scans_a_bounded_number_of_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state, "SCAN_LIMIT", 10)
+    store = CountingStore()
+    backend = Backend(Settings(), clock=ManualClock(), store=store)
+    for _ in range(30):
+        backend.create("k", seed_request(), BASE_URL)
+    store.handed = 0
+    page = state.task_page(backend, state.TaskFilter(status="failed"), 5)
+    assert store.handed == 10
+    assert page["tasks"] == []
+    assert page["truncated"] is True
+    whole = state.task_page(backend, state.TaskFilter(status="pending"), 5)
+    assert len(whole["tasks"]) == 5
+    assert whole["truncated"] is False

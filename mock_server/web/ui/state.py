@@ -25,7 +25,7 @@ from mock_server.domain.store import TaskStore
 from mock_server.web import control
 
 #: Most records one task page looks at when a filter matches rarely.
-SCAN_LIMIT: Final = 20_000
+SCAN_LIMIT: Final = 5_000
 MAX_PAGE: Final = 500
 JOURNAL_TAIL: Final = 200
 
