@@ -81,6 +81,10 @@ class MemoryStore:
     def __iter__(self) -> Iterator[TaskRecord]:
         return iter(list(self._records.values()))
 
+    def __reversed__(self) -> Iterator[TaskRecord]:
+        """Newest first, lazily, without a copy (the dashboard reads only its newest page)."""
+        return reversed(self._records.values())
+
     def __len__(self) -> int:
         return len(self._records)
 

@@ -24,6 +24,8 @@ from mock_server.domain.store import DuplicateTask
 from mock_server.stores import codec
 
 #: Store a new record and index it, atomically; 0 if the id exists.
+#: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
+NEWEST_BATCH: Final = 100
 ADD: Final = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 local seq = redis.call('INCR', KEYS[3])
@@ -111,6 +113,20 @@ class RedisStore:
             if cursor == (after or "0"):
                 return
             after = cursor
+
+    def __reversed__(self) -> Iterator[TaskRecord]:
+        """Newest first, in batches (the dashboard reads only its newest page)."""
+        top = "+inf"
+        while True:
+            rows = self.redis.zrevrangebyscore(
+                self._index, top, "-inf", start=0, num=NEWEST_BATCH, withscores=True
+            )
+            if rows:
+                bodies = self.redis.mget([self._task(member.decode()) for member, _ in rows])
+                yield from (codec.loads(body) for body in bodies if body is not None)
+            if len(rows) < NEWEST_BATCH:
+                return
+            top = f"({int(rows[-1][1])}"
 
     def __len__(self) -> int:
         return int(self.redis.zcard(self._index))

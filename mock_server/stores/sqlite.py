@@ -17,6 +17,8 @@ from mock_server.domain.models import TaskRecord
 from mock_server.domain.store import DuplicateTask
 from mock_server.stores import codec
 
+#: Records per query when reading newest first (the dashboard asks for 50 at a time).
+NEWEST_BATCH: Final = 100
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS tasks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,6 +113,20 @@ class SqliteStore:
             yield from batch
             if len(batch) < 1000:
                 return
+
+    def __reversed__(self) -> Iterator[TaskRecord]:
+        """Newest first, in batches (the dashboard reads only its newest page)."""
+        below = 2**63 - 1
+        while True:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT seq, body FROM tasks WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+                    (below, NEWEST_BATCH),
+                ).fetchall()
+            yield from (codec.loads(body) for _, body in rows)
+            if len(rows) < NEWEST_BATCH:
+                return
+            below = rows[-1][0]
 
     def __len__(self) -> int:
         with self._lock:

@@ -12,8 +12,8 @@ import pytest
 from mock_server.domain.backend import Backend
 from mock_server.domain.clock import ManualClock
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import MemoryStore
 from mock_server.settings import Settings
+from mock_server.stores.memory import MemoryStore
 from mock_server.web.app import create_asgi
 from mock_server.web.ui import handlers as ui_routes
 from mock_server.web.ui import state
