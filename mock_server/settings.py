@@ -82,6 +82,9 @@ class Settings:
     #: When set, every ``/_mock`` request must present this token (``X-Mock-Control-Token``
     #: or ``Authorization: Bearer``); empty: the control plane is open.
     control_token: str = ""
+    #: Tasks kept at most; past it the oldest finished tasks are evicted first (counted in
+    #: ``/_mock/health``). 0 means no cap.
+    max_tasks: int = 100_000
     # stores and workers (store, issue #13)
     #: Where state lives: ``memory://`` (this process), ``sqlite:///PATH`` (survives a
     #: restart), ``redis://HOST:PORT/DB`` (shared by workers and hosts).

@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain import lifecycle, scenarios, timing
 from mock_server.domain.accounts import Ledger
-from mock_server.domain.clock import Clock, ManualClock, SystemClock, to_ns
+from mock_server.domain.clock import LATEST_NS, Clock, ManualClock, SystemClock, to_ns
 from mock_server.domain.errors import (
     InsufficientCredits,
     NotCancellable,
@@ -41,6 +41,8 @@ _ECHO_ASCII = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",
 
 #: What :meth:`Backend.force` can do to a task.
 FORCE_ACTIONS = ("complete", "fail", "advance")
+#: Records looked at, from the oldest, for one eviction, and removed at most per create.
+PRUNE_WINDOW = 64
 
 
 def echo_json(value: object) -> str:
@@ -87,7 +89,7 @@ class Backend:
         store: TaskStore | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.store: TaskStore = store or open_store(self.settings.store)
+        self.store: TaskStore = store if store is not None else open_store(self.settings.store)
         #: Whether the state is shared with other processes or runs (not ``memory://``).
         self.shared = self.store.shared
         self.clock: Clock = clock or self._default_clock()
@@ -107,6 +109,13 @@ class Backend:
         #: (host, port) pairs the fake listens on or was reached at (the webhook sender
         #: never delivers there unless explicitly allowed).
         self.listening: set[tuple[str, int]] = set()
+        #: Tasks removed by ``--retention`` and by the ``--max-tasks`` cap (``/_mock/health``).
+        self.expired = 0
+        self.evicted = 0
+        self._creates = 0
+        self._prune_after: str | None = None
+        if s.max_tasks < 0 or s.retention < 0:
+            raise ValueError("max_tasks and retention must be >= 0 (0: no limit)")
         self.ledger = Ledger(round(s.credits_usd * self.prices.points_per_usd))
         self.queue = SlotQueue(s.max_concurrent, self._started) if s.max_concurrent else None
         if self.queue is not None:
@@ -166,6 +175,10 @@ class Backend:
         task_input: Mapping[str, Any] = body["input"]
         config = config_echo(body.get("config"))
         now = self.clock.now()
+        if now > LATEST_NS:
+            raise PiapiError(
+                "the virtual clock is past 9000-01-01T00:00:00Z; POST /_mock/reset", 409
+            )
         requested = None
         if scenario is not None and self.headers_honoured:
             requested = scenarios.parse(scenario)
@@ -199,7 +212,72 @@ class Backend:
         self.ledger.freeze(record)
         for observer in self.observers:
             observer.task_created(record)
+        self.prune(now)
         return self.view(record)
+
+    def forget(self, record: TaskRecord) -> None:
+        """Remove ``record`` as if never created (a create whose answer could not be built)."""
+        if self.store.get(record.task_id) is not record:
+            return
+        now = self.clock.now()
+        self.store.remove(record.task_id)
+        if not _finished(record, now):
+            record.cancelled_at = now  # so queue and ledger heaps skip it from now on
+            self.ledger.release(record)
+            if self.queue is not None:
+                self.queue.release(record, now)
+        for observer in self.observers:
+            observer.task_removed(record)
+
+    def prune(self, now: int) -> None:
+        """Drop tasks past ``--retention``, then evict past ``--max-tasks``.
+
+        Each create calls it, and it costs O(PRUNE_WINDOW) store reads whatever the store
+        holds: a cursor (``_prune_after``) remembers where the oldest live task starts, so
+        removed ones are never walked again. Shared stores check the cap every 64th create
+        (``len`` is a round trip there).
+        """
+        retention = self.settings.retention
+        if retention:
+            horizon = now - to_ns(retention)
+            for _ in range(PRUNE_WINDOW):
+                head, cursor = self._oldest()
+                if head is None or head.created_at >= horizon:
+                    break  # created order is creation-time order: the rest are younger
+                self._drop_oldest(head, cursor)
+                self.expired += 1
+        cap = self.settings.max_tasks
+        self._creates += 1
+        if not cap or (self.shared and self._creates % 64):
+            return
+        for _ in range(PRUNE_WINDOW):
+            if len(self.store) <= cap:
+                break
+            self._evict_one(now)
+
+    def _oldest(self) -> tuple[TaskRecord | None, str]:
+        found, cursor = self.store.scan(self._prune_after, 1)
+        return (found[0] if found else None), cursor
+
+    def _drop_oldest(self, head: TaskRecord, cursor: str) -> None:
+        self.forget(head)
+        self._prune_after = cursor
+
+    def _evict_one(self, now: int) -> None:
+        """Evict the oldest finished task among the oldest PRUNE_WINDOW (else the oldest)."""
+        head, cursor = self._oldest()
+        if head is None:
+            return
+        if _finished(head, now):
+            self._drop_oldest(head, cursor)
+        else:
+            window, _ = self.store.scan(self._prune_after, PRUNE_WINDOW)
+            victim = next((r for r in window if _finished(r, now)), None)
+            if victim is None:
+                self._drop_oldest(head, cursor)
+            else:
+                self.forget(victim)
+        self.evicted += 1
 
     def get(self, owner: str, task_id: str) -> TaskView:
         """The task as it is now, for its owner only."""
@@ -293,6 +371,10 @@ class Backend:
         self.ledger.track(record)
         self._changed(record)
 
+    def is_expired(self, record: TaskRecord) -> bool:
+        """Whether ``record`` is past ``--retention`` (it answers 404 until pruned)."""
+        return self._expired(record)
+
     def _expired(self, record: TaskRecord) -> bool:
         retention = self.settings.retention
         return bool(retention) and self.clock.now() - record.created_at > to_ns(retention)
@@ -330,6 +412,11 @@ class Backend:
             self.queue.clear()
         self.store.clear()
         self.journal.clear()
+        self.expired = self.evicted = 0
+        self._prune_after = None
+        rewind = getattr(self.clock, "rewind", None)
+        if rewind is not None and self.clock.now() > LATEST_NS:
+            rewind()
         if isinstance(self.clock, StoreClock):
             self.clock.save()  # the clock is not forgotten by a reset
         for observer in self.observers:
@@ -377,6 +464,14 @@ def manual_backend(settings: Settings | None = None) -> tuple[Backend, ManualClo
     """A backend on a manual clock (tests and in-process use)."""
     clock = ManualClock()
     return Backend(settings, clock=clock), clock
+
+
+def _finished(record: TaskRecord, now: int) -> bool:
+    """Whether ``record`` has ended (completed, failed or cancelled) at ``now``."""
+    if record.cancelled_at is not None:
+        return now >= record.cancelled_at
+    end = record.end_at
+    return end is not None and now >= end
 
 
 def _webhook_target(config: Mapping[str, Any]) -> WebhookTarget | None:

@@ -12,6 +12,29 @@ from typing import Final, Protocol
 NS: Final = 1_000_000_000
 #: 2026-02-07T02:31:17Z, the instant of the seed's example: where manual clocks start.
 DEFAULT_EPOCH_NS: Final = 1_770_431_477 * NS
+#: Bounds of every clock move (issue #11): one request can never push time where timestamps
+#: stop rendering (RFC 3339 ends at year 9999; a task may end centuries after it starts).
+MIN_SPEED: Final = 0.001
+MAX_SPEED: Final = 100_000.0
+#: One advance moves at most 100 (Julian) years.
+MAX_ADVANCE_S: Final = 3_155_760_000.0
+#: 9000-01-01T00:00:00Z: no advance may take the clock past it.
+LATEST_NS: Final = 221_845_392_000 * NS
+
+
+def check_advance(now_ns: int, seconds: float) -> None:
+    """``ValueError`` unless ``seconds`` is a finite move in 0..MAX_ADVANCE_S staying before
+    :data:`LATEST_NS`."""
+    if not 0 <= seconds <= MAX_ADVANCE_S:  # NaN fails both comparisons
+        raise ValueError(f"must be between 0 and {MAX_ADVANCE_S:.0f} seconds (100 years)")
+    if now_ns + to_ns(seconds) > LATEST_NS:
+        raise ValueError("would move the clock past 9000-01-01T00:00:00Z, the latest instant")
+
+
+def check_speed(speed: float) -> None:
+    """``ValueError`` unless ``MIN_SPEED <= speed <= MAX_SPEED``."""
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise ValueError(f"speed must be between {MIN_SPEED:g} and {MAX_SPEED:g}")
 
 
 def to_ns(seconds: float) -> int:
@@ -60,12 +83,15 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")
+        check_advance(self._now, seconds)
         self._now += to_ns(seconds)
 
     def set(self, now_ns: int) -> None:
-        """Jump to an absolute instant (not backwards)."""
+        """Jump to an absolute instant (not backwards, not past :data:`LATEST_NS`)."""
         if now_ns < self._now:
             raise ValueError("time only moves forward")
+        if now_ns > LATEST_NS:
+            raise ValueError("would move the clock past 9000-01-01T00:00:00Z, the latest instant")
         self._now = now_ns
 
     def set_speed(self, speed: float) -> None:
@@ -79,8 +105,7 @@ class SystemClock:
     """Wall time scaled by ``speed`` from a start instant, plus whatever was advanced."""
 
     def __init__(self, speed: float = 1.0, start_ns: int | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+        check_speed(speed)
         self._speed = speed
         self._origin_virtual = time.time_ns() if start_ns is None else start_ns
         self._origin_wall = time.monotonic_ns()
@@ -96,11 +121,15 @@ class SystemClock:
     def advance(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")
+        check_advance(self.now(), seconds)
         self._origin_virtual += to_ns(seconds)
 
+    def rewind(self) -> None:
+        """Back to the wall clock's time at the current speed (reset, once past the range)."""
+        self._origin_virtual, self._origin_wall = time.time_ns(), time.monotonic_ns()
+
     def set_speed(self, speed: float) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be > 0")
+        check_speed(speed)
         now = self.now()
         self._origin_virtual, self._origin_wall, self._speed = now, time.monotonic_ns(), speed
 

@@ -22,12 +22,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from mock_server.domain.errors import PiapiError
-from mock_server.domain.grammar import bounded, split_steps
+from mock_server.domain.grammar import ascii_int, bounded, split_steps
 from mock_server.domain.scenarios import Firing
 
 HEADER: Final = "x-mock-fault"
 OPS: Final = ("create", "get", "cancel", "account")
 MAX_LATENCY_MS: Final = 600_000.0
+MAX_TRUNCATE: Final = 10_000_000
+#: Rules of each kind kept at once (a guard against unbounded growth).
+MAX_RULES: Final = 1000
 MESSAGES: Final = {
     429: "too many requests: rate limit reached, retry later (simulated by piapi-mock)",
     500: "internal server error (simulated by piapi-mock)",
@@ -72,8 +75,9 @@ def _ms(text: str, where: str) -> float:
 
 def _step(fault: Fault, step: str, where: str) -> Fault:
     name, _, arg = step.partition(":")
-    if step.isdigit() and int(step) in MESSAGES:
-        return replace(fault, status=int(step), drop=False, truncate=None)
+    status = ascii_int(step)
+    if status in MESSAGES:
+        return replace(fault, status=status, drop=False, truncate=None)
     if name == "latency" and arg:
         low, dash, high = arg.partition("-")
         lo = _ms(low, where)
@@ -84,9 +88,13 @@ def _step(fault: Fault, step: str, where: str) -> Fault:
     if step == "drop":
         return replace(fault, status=None, drop=True, truncate=None)
     if name == "truncate":
-        if arg and not (arg.isdigit() and int(arg) <= 10_000_000):
-            raise FaultError(f"{where}: truncate takes a byte count, got {arg!r}")
-        return replace(fault, status=None, drop=False, truncate=int(arg) if arg else -1)
+        keep = ascii_int(arg) if arg else -1
+        if keep is None or keep > MAX_TRUNCATE:
+            raise FaultError(
+                f"{where}: truncate takes a byte count of 0-{MAX_TRUNCATE} in ASCII digits, "
+                f"got {arg!r}"
+            )
+        return replace(fault, status=None, drop=False, truncate=keep)
     known = ", ".join(g for g, _ in GRAMMAR[:-1])
     raise FaultError(f"{where}: unknown step {step!r}; grammar: {known}")
 
@@ -174,6 +182,8 @@ class FaultBook:
         """Add a rule (checked after the header, before the rate, in insertion order)."""
         if on not in {"any", *OPS}:
             raise PiapiError(f"invalid request: /on: one of any, {', '.join(OPS)}")
+        if len(self.rules) >= MAX_RULES:
+            raise PiapiError(f"invalid request: at most {MAX_RULES} fault rules; delete some")
         self._next_id += 1
         rule = FaultRule(f"f{self._next_id}", fault, on, api_key, firing)
         self.rules.append(rule)

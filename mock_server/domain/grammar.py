@@ -6,12 +6,26 @@ of the form ``name[:arg]``; errors are the caller's 400 error class, naming ``wh
 
 from __future__ import annotations
 
-import math
+import re
 from typing import Final
 
 from mock_server.domain.errors import PiapiError
 
 MAX_STEPS: Final = 8
+#: What a number may look like in a header or a query: ASCII digits, an optional ASCII
+#: fraction, nothing else (``str.isdigit`` and ``float`` accept ``²``, ``١٢``, ``1e3``, ``inf``).
+_NUMBER: Final = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
+_INTEGER: Final = re.compile(r"[0-9]{1,15}")
+
+
+def ascii_number(text: str) -> float | None:
+    """``text`` as a number if it is ASCII digits with an optional fraction, else None."""
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as an integer if it is 1-15 ASCII digits, else None."""
+    return int(text) if _INTEGER.fullmatch(text) else None
 
 
 def split_steps(text: str, where: str, error: type[PiapiError]) -> list[str]:
@@ -25,11 +39,13 @@ def split_steps(text: str, where: str, error: type[PiapiError]) -> list[str]:
 def bounded(
     text: str, where: str, error: type[PiapiError], unit: str, maximum: float, label: str
 ) -> float:
-    """A finite number in ``0..maximum``; ``label`` names it in the range error."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise error(f"{where}: {text!r} is not a number of {unit}") from None
-    if not math.isfinite(value) or not 0 <= value <= maximum:
+    """A number in ``0..maximum`` written in ASCII digits; ``label`` names it in the error."""
+    value = ascii_number(text)
+    if value is None:
+        raise error(
+            f"{where}: {text!r} is not a number of {unit} in ASCII digits (e.g. 1.5); "
+            f"{label} must be between 0 and {maximum:g}"
+        )
+    if not 0 <= value <= maximum:
         raise error(f"{where}: {label} must be between 0 and {maximum:g}")
     return value

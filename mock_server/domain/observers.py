@@ -14,6 +14,9 @@ class BackendObserver:
     def task_changed(self, record: TaskRecord) -> None:
         """A task's schedule changed (cancelled, forced, started from the queue)."""
 
+    def task_removed(self, record: TaskRecord) -> None:
+        """A task left the store (retention, the store cap, or a create that failed)."""
+
     def clock_moved(self) -> None:
         """Virtual time jumped (advance, speed change)."""
 

@@ -30,6 +30,9 @@ from mock_server.domain.timing import Timing
 
 HEADER: Final = "x-mock-scenario"
 MAX_SECONDS: Final = 10_000_000.0
+#: Rules kept at once, and the largest ``times``/``every`` (guards against unbounded growth).
+MAX_RULES: Final = 1000
+MAX_COUNT: Final = 1_000_000_000
 SLOW_FACTOR: Final = 3.0
 
 
@@ -222,8 +225,10 @@ def firing_from(body: Mapping[str, Any]) -> Firing:
     for key, value in (("times", times), ("every", every)):
         if value is None and key == "times":
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise PiapiError(f"invalid request: /{key}: a positive integer is required")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+            raise PiapiError(
+                f"invalid request: /{key}: a positive integer is required (at most {MAX_COUNT})"
+            )
     return Firing(times=times, every=every)
 
 
@@ -357,6 +362,8 @@ class ScenarioBook:
 
     def add(self, scenario: Scenario, match: dict[str, Any], firing: Firing) -> OutcomeRule:
         """Add a rule (checked after the header, before the rates, in insertion order)."""
+        if len(self.rules) >= MAX_RULES:
+            raise PiapiError(f"invalid request: at most {MAX_RULES} outcome rules; delete some")
         self._next_id += 1
         rule = OutcomeRule(f"r{self._next_id}", scenario, match, firing)
         self.rules.append(rule)

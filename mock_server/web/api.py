@@ -16,8 +16,10 @@ from mock_server.domain.journal import JournalEntry
 from mock_server.domain.models import Status
 from mock_server.domain.render import envelope_json
 from mock_server.resources import fixtures_dir
+from mock_server.web import headers
 from mock_server.web.body import read_json
 from mock_server.web.responses import json_data, json_text, page_not_found
+from mock_server.webhooks.policy import config_violations
 
 SUPPORTED: Final = 'piapi-mock fakes model "kling" with task_type "omni_video_generation" only'
 VIDEO_FILES: Final = {"16:9": "sample-16x9.mp4", "9:16": "sample-9x16.mp4", "1:1": "sample-1x1.mp4"}
@@ -60,6 +62,11 @@ def base_url(request: Request) -> str:
     return found
 
 
+def caller(request: Request) -> str:
+    """The authenticated key of the request (401 missing or unknown; 400 sent twice)."""
+    return backend_of(request).authenticate(headers.api_key(request.scope["headers"]))
+
+
 def journal(request: Request, status: int, task_id: str = "", message: str = "") -> None:
     """Record an answered request."""
     backend = backend_of(request)
@@ -72,24 +79,29 @@ def journal(request: Request, status: int, task_id: str = "", message: str = "")
 async def create_task(request: Request) -> Response:
     """POST /api/v1/task: validate, store, answer the whole pending task."""
     backend = backend_of(request)
-    owner = backend.authenticate(request.headers.get("x-api-key"))
+    owner = caller(request)
     body = await read_json(request, backend.settings.max_body_bytes)
-    violations = request_violations(body)
+    violations = request_violations(body) or config_violations(body)
     if violations:
         unsupported = any(v.pointer in {"/model", "/task_type"} for v in violations)
         raise InvalidRequest(
             violations, f"invalid request ({SUPPORTED})" if unsupported else "invalid request"
         )
-    scenario = request.headers.get("x-mock-scenario")
+    scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
     view = backend.create(owner, body, base_url(request), scenario=scenario)
+    try:
+        text = envelope_json(view)
+    except Exception:
+        backend.forget(view.record)  # a create that answers 500 must leave nothing behind
+        raise
     journal(request, 200, view.task_id)
-    return json_text(envelope_json(view))
+    return json_text(text)
 
 
 async def get_task(request: Request) -> Response:
     """GET /api/v1/task/{task_id}: the task as it is now."""
     backend = backend_of(request)
-    owner = backend.authenticate(request.headers.get("x-api-key"))
+    owner = caller(request)
     task_id = request.path_params["task_id"]
     view = backend.get(owner, task_id)
     journal(request, 200, task_id)
@@ -99,7 +111,7 @@ async def get_task(request: Request) -> Response:
 async def cancel_task(request: Request) -> Response:
     """DELETE /api/v1/task/{id} (documented) or POST /api/v1/task/{id}/cancel (piapi-cli)."""
     backend = backend_of(request)
-    owner = backend.authenticate(request.headers.get("x-api-key"))
+    owner = caller(request)
     task_id = request.path_params["task_id"]
     message = backend.cancel(owner, task_id)
     journal(request, 200, task_id)
@@ -109,7 +121,7 @@ async def cancel_task(request: Request) -> Response:
 async def account_info(request: Request) -> Response:
     """GET /account/info: a simulated account."""
     backend = backend_of(request)
-    owner = backend.authenticate(request.headers.get("x-api-key"))
+    owner = caller(request)
     journal(request, 200)
     return json_data({"code": 200, "data": backend.account(owner), "message": "success"})
 

@@ -12,6 +12,7 @@ from typing import Any, Final
 from starlette.requests import Request
 
 from mock_server.domain.errors import PiapiError
+from mock_server.domain.grammar import ascii_int
 
 _JSON_TYPES: Final = ("application/json", "text/json")
 
@@ -54,8 +55,12 @@ def content_type_problem(value: str | None) -> str:
 async def read_bytes(request: Request, limit: int) -> bytes:
     """The raw body, refusing more than ``limit`` bytes without reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge(f"request body is {declared} bytes, at most {limit} allowed")
+    if declared is not None:
+        size = ascii_int(declared.strip()) if len(declared) <= 20 else None
+        if size is None:
+            raise PiapiError("invalid request: Content-Length must be ASCII digits")
+        if size > limit:
+            raise BodyTooLarge(f"request body is {size} bytes, at most {limit} allowed")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

@@ -7,13 +7,15 @@ tasks (list and dump) and the request journal.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_server.domain.clock import MAX_ADVANCE_S, MAX_SPEED, MIN_SPEED
 from mock_server.domain.errors import PiapiError, TaskNotFound
+from mock_server.domain.grammar import ascii_int
 from mock_server.domain.lifecycle import view as view_at
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.render import rfc3339, task_dict
@@ -29,13 +31,19 @@ async def control_body(request: Request) -> dict[str, Any]:
     return await read_json_object(request, CONTROL_BODY_LIMIT, allow_empty=True)
 
 
-def number(body: dict[str, Any], key: str, minimum: float = 0.0) -> float:
-    """A required number field of a control body, or a clear 400."""
+#: Bounds of control values (issue #11): every one is checked before any state changes.
+MAX_SEED: Final = 2**63 - 1
+MAX_PAGE: Final = 10_000
+DEFAULT_PAGE: Final = 1000
+
+
+def number(body: dict[str, Any], key: str, minimum: float, maximum: float) -> float:
+    """A required number field of a control body within [minimum, maximum], or a clear 400."""
     value = body.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PiapiError(f"invalid request: /{key}: a number is required")
-    if value < minimum:
-        raise PiapiError(f"invalid request: /{key}: must be >= {minimum}")
+    if not minimum <= value <= maximum:  # also refuses inf and nan (JSON 1e400 is inf)
+        raise PiapiError(f"invalid request: /{key}: must be between {minimum:g} and {maximum:g}")
     return float(value)
 
 
@@ -47,16 +55,27 @@ def clock_state(request: Request) -> dict[str, Any]:
 
 
 async def health(request: Request) -> Response:
-    """GET /_mock/health."""
-    return json_data({"status": "ok", "tasks": len(backend_of(request).store)})
+    """GET /_mock/health: task count, the store cap and what pruning removed."""
+    backend = backend_of(request)
+    return json_data(
+        {
+            "status": "ok",
+            "tasks": len(backend.store),
+            "max_tasks": backend.settings.max_tasks,
+            "evicted": backend.evicted,
+            "expired": backend.expired,
+        }
+    )
 
 
 async def reset(request: Request) -> Response:
     """POST /_mock/reset {"seed"?: int}: forget tasks, journal and logs; re-seed."""
     body = await control_body(request)
     seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise PiapiError("invalid request: /seed: an integer is required")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+    ):
+        raise PiapiError(f"invalid request: /seed: an integer between 0 and {MAX_SEED}")
     backend = backend_of(request)
     backend.reset(seed)
     return json_data({"status": "reset", "seed": backend.settings.seed})
@@ -70,15 +89,20 @@ async def clock(request: Request) -> Response:
 async def advance(request: Request) -> Response:
     """POST /_mock/clock/advance {"seconds": N}."""
     body = await control_body(request)
-    backend_of(request).advance(number(body, "seconds"))
+    seconds = number(body, "seconds", 0, MAX_ADVANCE_S)
+    try:
+        backend_of(request).advance(seconds)
+    except ValueError as exc:
+        raise PiapiError(f"invalid request: /seconds: {exc}") from exc
     return json_data(clock_state(request))
 
 
 async def speed(request: Request) -> Response:
     """POST /_mock/clock/speed {"speed": X} (not on a manual clock)."""
     body = await control_body(request)
+    value = number(body, "speed", MIN_SPEED, MAX_SPEED)
     try:
-        backend_of(request).set_speed(number(body, "speed", minimum=1e-9))
+        backend_of(request).set_speed(value)
     except ValueError as exc:
         raise PiapiError(f"invalid request: {exc}", status=409) from exc
     return json_data(clock_state(request))
@@ -101,18 +125,45 @@ def dump(request: Request, record: TaskRecord) -> dict[str, Any]:
     return {"owner": fingerprint(record.owner), "task": task_dict(current)}
 
 
+def _query_int(request: Request, key: str, default: int | None, maximum: int) -> int | None:
+    text = request.query_params.get(key)
+    if text is None:
+        return default
+    value = ascii_int(text)
+    if value is None or not 1 <= value <= maximum:
+        raise PiapiError(f"invalid request: {key}: an integer between 1 and {maximum} (ASCII)")
+    return value
+
+
 async def tasks(request: Request) -> Response:
-    """GET /_mock/tasks?status=&owner=&limit= : newest last."""
+    """GET /_mock/tasks?status=&owner=&limit=&after= : one page of tasks, oldest first.
+
+    ``tasks`` holds up to ``limit`` (1-10000, default 1000) tasks in created order after the
+    cursor ``after`` (absent: from the oldest); ``next`` is the cursor of the next page, or
+    null at the end. ``status`` and ``owner`` (the full key) filter within the page, so a
+    page costs O(limit) however many tasks are stored (a filtered page may be short while
+    ``next`` is not null). ``count`` is the page's tasks, ``total`` every stored task.
+    """
     backend = backend_of(request)
     wanted = request.query_params.get("status")
     owner = request.query_params.get("owner")
-    limit_text = request.query_params.get("limit", "1000")
-    if not limit_text.isdigit():
-        raise PiapiError("invalid request: limit must be a non-negative integer")
-    found = [dump(request, r) for r in backend.records(owner)]
-    if wanted:
-        found = [t for t in found if t["task"]["status"] == wanted]
-    return json_data({"count": len(found), "tasks": found[-int(limit_text) :] if found else []})
+    limit = _query_int(request, "limit", DEFAULT_PAGE, MAX_PAGE) or DEFAULT_PAGE
+    after = request.query_params.get("after")
+    if after is not None and ascii_int(after) is None:
+        raise PiapiError("invalid request: after: a cursor from a previous page's next")
+    backend.catch_up()
+    records, cursor = backend.store.scan(after, limit)
+    found = []
+    for record in records:
+        if (owner is None or record.owner == owner) and not backend.is_expired(record):
+            item = dump(request, record)
+            if not wanted or item["task"]["status"] == wanted:
+                found.append(item)
+    more = len(records) == limit and bool(backend.store.scan(cursor, 1)[0])
+    total = len(backend.store)
+    return json_data(
+        {"count": len(found), "total": total, "next": cursor if more else None, "tasks": found}
+    )
 
 
 async def task(request: Request) -> Response:

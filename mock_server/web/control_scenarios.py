@@ -135,8 +135,10 @@ def _failure(body: dict[str, Any]) -> Failure:
         raise PiapiError(f"invalid request: /reason: one of {known}")
     base = scenarios.FAILURES[reason].failure
     code = body.get("code", base.code)
-    if isinstance(code, bool) or not isinstance(code, int) or code == 0:
-        raise PiapiError("invalid request: /code: a non-zero integer is required")
+    if isinstance(code, bool) or not isinstance(code, int) or code == 0 or abs(code) >= 2**31:
+        raise PiapiError(
+            "invalid request: /code: a non-zero integer between -2147483647 and 2147483647"
+        )
     message = body.get("message", base.message)
     raw = body.get("raw_message", base.raw_message)
     if not isinstance(message, str) or not message or not isinstance(raw, str):

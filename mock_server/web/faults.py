@@ -18,8 +18,9 @@ from typing import Any, Final
 
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
-from mock_server.domain.faults import HEADER, MESSAGES, Action
+from mock_server.domain.faults import MESSAGES, Action
 from mock_server.domain.journal import JournalEntry
+from mock_server.web import headers
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,8 +29,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]
 
-_HEADER: Final = HEADER.encode()
-_KEY: Final = b"x-api-key"
+_HEADER: Final = headers.FAULT
+_KEY: Final = headers.API_KEY
 _TASK: Final = "/api/v1/task"
 
 
@@ -54,13 +55,9 @@ def operation(method: str, path: str) -> str | None:
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
-    fault = key = None
-    for name, value in scope["headers"]:
-        if name == _HEADER:
-            fault = value.decode("latin-1")
-        elif name == _KEY:
-            key = value.decode("latin-1")
-    return fault, key
+    """``X-Mock-Fault`` and ``x-api-key``, read by the same rule as auth (400 if repeated)."""
+    found = headers.read(scope["headers"], _HEADER, _KEY)
+    return found.get(_HEADER), found.get(_KEY)
 
 
 class FaultLayer:
@@ -78,7 +75,11 @@ class FaultLayer:
             await self.app(scope, receive, send)
             return
         op = operation(scope["method"], scope["path"])
-        header, key = _headers(scope) if op else (None, None)
+        try:
+            header, key = _headers(scope) if op else (None, None)
+        except PiapiError as exc:
+            await _envelope(send, exc.status, exc.message)
+            return
         if op is None or (header is None and not book.armed):
             await self.app(scope, receive, send)
             return

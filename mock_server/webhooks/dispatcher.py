@@ -67,6 +67,10 @@ class Dispatcher(BackendObserver):
     def task_changed(self, record: TaskRecord) -> None:
         self.task_created(record)
 
+    def task_removed(self, record: TaskRecord) -> None:
+        with self._lock:
+            self.schedule.forget(record.task_id)
+
     def clock_moved(self) -> None:
         self._poke()
 

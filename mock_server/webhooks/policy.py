@@ -17,14 +17,18 @@ about what a test fake should do), and the refusals are logged, never silent.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+from mock_server.schema_registry import Violation
+
 ANY: Final = "*"
 DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_HEADER_SAFE: Final = re.compile(r"[\x20-\x7e]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,3 +167,41 @@ class AllowList:
 
 def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+#: Why undeliverable configs are refused at create (a guess: PiAPI documents no such check).
+CONFIG_GUESS: Final = (
+    "guess: refused at create because it could never be delivered; PiAPI documents no rule"
+)
+
+
+def config_violations(body: object) -> list[Violation]:
+    """Problems of a contract-valid body's webhook config that make delivery impossible: an
+    endpoint without a usable host and port, or a secret that cannot be a header value
+    (CR, LF, NUL, other controls, non-ASCII)."""
+    config = body.get("config") if isinstance(body, dict) else None
+    hook = config.get("webhook_config") if isinstance(config, dict) else None
+    if not isinstance(hook, dict):
+        return []
+    found: list[Violation] = []
+    endpoint, secret = hook.get("endpoint"), hook.get("secret")
+    if isinstance(endpoint, str) and endpoint:
+        target = target_of(endpoint)
+        if isinstance(target, str):
+            found.append(
+                Violation(
+                    "/config/webhook_config/endpoint",
+                    "deliverable",
+                    f"{target.removeprefix('invalid webhook endpoint ')} ({CONFIG_GUESS})",
+                )
+            )
+    if isinstance(secret, str) and not _HEADER_SAFE.fullmatch(secret):
+        found.append(
+            Violation(
+                "/config/webhook_config/secret",
+                "header-safe",
+                "must be printable ASCII (no CR, LF, NUL or other control characters, no "
+                f"non-ASCII): it is sent as the x-webhook-secret header ({CONFIG_GUESS})",
+            )
+        )
+    return found

@@ -110,6 +110,12 @@ class Schedule:
         """Whether ``task_id`` is planned here or already concluded (shared stores)."""
         return task_id in self.queues or task_id in self._fresh or task_id in self._done
 
+    def forget(self, task_id: str) -> None:
+        """A task left the store: drop what is kept of it once nothing is in flight (its
+        ``_done`` mark, a plan not yet started); an active queue finishes on its own."""
+        self._done.discard(task_id)
+        self._fresh.pop(task_id, None)
+
     # -- planning ---------------------------------------------------------------------------
 
     def plan(self, record: TaskRecord) -> None:
