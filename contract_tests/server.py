@@ -123,8 +123,15 @@ class PiapiServer(Target):
         self.thread.call(idle.settle, self.thread.backend)
 
     def tasks(self, status: str | None = None) -> list[dict[str, Any]]:
-        path = "/_mock/tasks" + (f"?status={status}" if status else "")
-        return [t["task"] for t in self.control("GET", path)["tasks"]]
+        found: list[dict[str, Any]] = []
+        params: dict[str, str] = {"status": status} if status else {}
+        while True:  # the listing is paged (issue #11): follow ``next`` to the end
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            page = self.control("GET", "/_mock/tasks" + (f"?{query}" if query else ""))
+            found += [t["task"] for t in page["tasks"]]
+            if not page.get("next"):
+                return found
+            params["after"] = str(page["next"])
 
     def task(self, task_id: str) -> dict[str, Any]:
         response = self._http.get(f"/_mock/tasks/{task_id}")
