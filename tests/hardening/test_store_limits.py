@@ -10,8 +10,8 @@ import pytest
 
 from mock_server.domain.backend import Backend, manual_backend
 from mock_server.domain.clock import ManualClock
-from mock_server.stores.memory import MemoryStore
 from mock_server.settings import Settings
+from mock_server.stores.memory import MemoryStore
 from mock_server.web import control
 from mock_server.web.app import create_asgi
 from tests.conftest import BASE_URL, seed_request
