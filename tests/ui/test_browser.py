@@ -90,6 +90,9 @@ def test_the_controls_move_tasks_and_the_clock(fake: Fake, page: Page, problems:
     expect(row_status(page, waiting)).to_contain_text("pending")
 
     open_task(page, moved)
+    expect(page.locator(f'#task-rows tr[data-task-id="{moved}"]')).to_have_attribute(
+        "aria-current", "true"
+    )
     detail = page.get_by_test_id("detail-status")
     expect(detail).to_have_text("pending")
     page.get_by_role("button", name="Advance", exact=True).click()

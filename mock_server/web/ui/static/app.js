@@ -131,7 +131,7 @@
     });
     const statusCell = el("td", { "data-testid": "status" }, statusBadge(row.status), bar);
     if (row.error) statusCell.title = row.error;
-    return el("tr", { "data-task-id": row.task_id, "aria-selected": row.task_id === state.selected },
+    return el("tr", { "data-task-id": row.task_id, "aria-current": row.task_id === state.selected ? "true" : false },
       el("td", {}, open),
       el("td", { class: "mono", text: row.key }),
       el("td", { text: `${row.model} / ${row.task_type}` }),
@@ -184,7 +184,10 @@
   function select(taskId) {
     state.selected = taskId;
     history.replaceState(null, "", location.pathname + location.search + (taskId ? `#task=${encodeURIComponent(taskId)}` : ""));
-    for (const tr of $("task-rows").children) tr.setAttribute("aria-selected", String(tr.dataset.taskId === taskId));
+    for (const tr of $("task-rows").children) {
+      if (tr.dataset.taskId === taskId) tr.setAttribute("aria-current", "true");
+      else tr.removeAttribute("aria-current");
+    }
     if (!taskId) {
       $("detail").hidden = true;
       state.detail = null;
