@@ -50,6 +50,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	$(BIN)/mypy docs/screenshot.py
 
 pytest: install
 	$(BIN)/python -m pytest -n 2 -q

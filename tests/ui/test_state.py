@@ -275,3 +275,13 @@ def test_a_rare_filter_scans_a_bounded_number_of_records(monkeypatch: pytest.Mon
     whole = state.task_page(backend, state.TaskFilter(status="pending"), 5)
     assert len(whole["tasks"]) == 5
     assert whole["truncated"] is False
+
+
+def test_a_missing_chromium_fails_the_browser_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ui import conftest
+
+    monkeypatch.setattr(conftest, "CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.fail.Exception, match="make system-deps"):
+        conftest.chromium_path()
+    monkeypatch.setattr(conftest, "CHROMIUM", "/bin/sh")  # any existing file passes the check
+    assert conftest.chromium_path() == "/bin/sh"
