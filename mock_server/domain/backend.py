@@ -29,7 +29,7 @@ from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, Web
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.pricing import PriceTable
 from mock_server.domain.queue import SlotQueue, SlotTicker
-from mock_server.domain.shared import StoreClock, StoreJournal
+from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
 from mock_server.domain.store import TaskStore
 from mock_server.settings import Settings
 from mock_server.stores import open_store
@@ -170,8 +170,6 @@ class Backend:
         ``scenario`` is an ``X-Mock-Scenario`` text (400 if it breaks the grammar). A create
         that does not fit the balance is refused with 402 (a guess: PiAPI documents no status).
         """
-        if self.shared:
-            self.sync()
         task_input: Mapping[str, Any] = body["input"]
         config = config_echo(body.get("config"))
         now = self.clock.now()
@@ -208,7 +206,10 @@ class Backend:
         )
         if self.queue is not None:
             self.queue.admit(record, pending_ns, now)
-        self.store.add(record)
+        if self.shared:
+            self._add_shared(record)
+        else:
+            self.store.add(record)
         self.ledger.freeze(record)
         for observer in self.observers:
             observer.task_created(record)
@@ -282,7 +283,7 @@ class Backend:
     def get(self, owner: str, task_id: str) -> TaskView:
         """The task as it is now, for its owner only."""
         if self.shared:
-            self.sync()
+            return self._get_shared(owner, task_id)
         return self.view(self.record(owner, task_id))
 
     def cancel(self, owner: str, task_id: str) -> str:
@@ -319,6 +320,32 @@ class Backend:
             "wallet": wallet,
             "max_concurrent_task_count": self.settings.max_concurrent,
         }
+
+    # -- shared stores: one round trip for a create or a get --------------------------------
+
+    def _add_shared(self, record: TaskRecord) -> None:
+        """Store ``record`` only if the shared clock is still the one its times came from;
+        else re-read the clock, shift the record's times by what it moved, and try again."""
+        clock = self.clock
+        if not isinstance(clock, StoreClock):
+            self.store.add(record)
+            return
+        while not self.store.add(record, (CLOCK_KEY, clock.raw)):
+            before = clock.now()
+            clock.refresh()
+            shift = clock.now() - before
+            record.created_at += shift
+            if record.start_at is not None:
+                record.start_at += shift
+
+    def _get_shared(self, owner: str, task_id: str) -> TaskView:
+        """``get`` reading the record and the shared clock in one step."""
+        record, raw = self.store.read(task_id, CLOCK_KEY)
+        if isinstance(self.clock, StoreClock):
+            self.clock.adopt(raw)
+        if record is None or record.owner != owner or self._expired(record):
+            raise TaskNotFound(task_id)
+        return self.view(record)
 
     # -- shared helpers ---------------------------------------------------------------------
 

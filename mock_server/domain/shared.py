@@ -7,12 +7,14 @@ re-reads it at the start of every verb (one small read) and whenever the copy is
 monotonic clock, because the processes may run on several hosts (keep them NTP-synced).
 
 :class:`StoreJournal` is the request journal as a store log, with :class:`Journal`'s
-interface.
+interface, written behind in batches.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import Final
@@ -21,6 +23,10 @@ from mock_server.domain.clock import to_ns
 from mock_server.domain.journal import Journal, JournalEntry
 from mock_server.domain.store import TaskStore
 
+log = logging.getLogger("piapi_mock")
+
+#: How long the journal gathers entries before one append to the store (wall seconds).
+FLUSH_S: Final = 0.002
 #: A cached clock older than this (wall ns) is re-read before use (2 ms).
 MAX_AGE_NS: Final = 2_000_000
 CLOCK_KEY: Final = "clock"
@@ -36,23 +42,30 @@ class StoreClock:
         self.store = store
         now = time.time_ns()
         self._state = (now, now, speed)
+        #: The stored text the state was read from (a guard for writes that used it).
+        self.raw = ""
         self._read_at = 0
         if not self.refresh():
             self.save()
 
     def refresh(self) -> bool:
         """Re-read the shared state; whether the store had one."""
-        raw = self.store.kv_get(CLOCK_KEY)
+        return self.adopt(self.store.kv_get(CLOCK_KEY))
+
+    def adopt(self, raw: str | None) -> bool:
+        """Take the stored text read along with something else (None: keep the copy)."""
         self._read_at = time.monotonic_ns()
         if raw is None:
             return False
-        virtual, wall, speed = json.loads(raw)
-        self._state = (int(virtual), int(wall), float(speed))
+        if raw != self.raw:
+            virtual, wall, speed = json.loads(raw)
+            self._state, self.raw = (int(virtual), int(wall), float(speed)), raw
         return True
 
     def save(self) -> None:
         """Write this process's state to the store (start, after a reset)."""
-        self.store.kv_set(CLOCK_KEY, json.dumps(list(self._state)))
+        self.raw = json.dumps(list(self._state))
+        self.store.kv_set(CLOCK_KEY, self.raw)
 
     def _fresh(self) -> tuple[int, int, float]:
         if time.monotonic_ns() - self._read_at > MAX_AGE_NS:
@@ -93,19 +106,54 @@ def _entry_text(entry: JournalEntry) -> str:
 
 
 class StoreJournal(Journal):
-    """The journal as a store log shared by every process (``Journal``'s interface)."""
+    """The journal as a store log shared by every process (``Journal``'s interface).
+
+    Written behind: :meth:`record` only queues the entry; a daemon thread appends what is
+    queued every :data:`FLUSH_S` (one round trip for many requests), and every read of this
+    process flushes first. Another process sees an entry at most about ``FLUSH_S`` late.
+    """
 
     def __init__(self, store: TaskStore, size: int = 1000) -> None:  # no super(): no deque
         self.store = store
         self.size = max(1, size)
+        self._queued: list[str] = []
+        self._lock = threading.Lock()  # the queue (held for a swap only)
+        self._writing = threading.Lock()  # appends to the store, in order
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
 
     def record(self, entry: JournalEntry) -> None:
-        """Append an entry (the oldest falls off when full)."""
-        self.store.append(JOURNAL_LOG, [_entry_text(entry)], self.size)
+        """Queue an entry for the store (the oldest falls off when full)."""
+        text = _entry_text(entry)
+        with self._lock:
+            self._queued.append(text)
+        if self._writer is None:
+            self._writer = threading.Thread(target=self._write, name="journal", daemon=True)
+            self._writer.start()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Append every queued entry now."""
+        with self._writing:
+            with self._lock:
+                queued, self._queued = self._queued, []
+            if queued:
+                self.store.append(JOURNAL_LOG, queued, self.size)
+
+    def _write(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(FLUSH_S)  # gather a batch: one append for every request meanwhile
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # the store is gone (shutdown) or failing: keep serving
+                log.exception("writing the journal to the store failed")
 
     @property
     def call_count(self) -> int:
         """Requests journaled by every process since the last reset."""
+        self.flush()
         return self.store.log_count(JOURNAL_LOG)
 
     @call_count.setter
@@ -115,11 +163,13 @@ class StoreJournal(Journal):
     @property
     def calls(self) -> list[JournalEntry]:
         """The kept entries, oldest first."""
+        self.flush()
         return [JournalEntry(*json.loads(t)) for t in self.store.tail(JOURNAL_LOG, self.size)]
 
     @property
     def last(self) -> JournalEntry | None:
         """The newest entry."""
+        self.flush()
         found = self.store.tail(JOURNAL_LOG, 1)
         return JournalEntry(*json.loads(found[0])) if found else None
 
@@ -127,7 +177,10 @@ class StoreJournal(Journal):
         return iter(self.calls)
 
     def __len__(self) -> int:
+        self.flush()
         return len(self.store.tail(JOURNAL_LOG, self.size))
 
     def clear(self) -> None:
-        """Nothing to do: the store's ``clear`` forgets the log (a reset clears the store)."""
+        """Drop what is queued; the store's ``clear`` (a reset) forgets the rest."""
+        with self._lock:
+            self._queued = []

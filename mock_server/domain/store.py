@@ -33,8 +33,12 @@ class TaskStore(Protocol):
     #: The URL the store was opened from (``memory://``, ``sqlite:///x.db``, ``redis://...``).
     url: str
 
-    def add(self, record: TaskRecord) -> None:
-        """Store a new record (its id must be new: :class:`DuplicateTask` otherwise)."""
+    def add(self, record: TaskRecord, guard: tuple[str, str] | None = None) -> bool:
+        """Store a new record (its id must be new: :class:`DuplicateTask` otherwise).
+
+        With ``guard = (key, value)`` the record is stored only if the key-value space holds
+        ``value`` at ``key`` (one atomic step); False means it was not stored.
+        """
         ...
 
     def put(self, record: TaskRecord) -> None:
@@ -43,6 +47,10 @@ class TaskStore(Protocol):
 
     def get(self, task_id: str) -> TaskRecord | None:
         """The record, or None."""
+        ...
+
+    def read(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
+        """``get(task_id)`` and ``kv_get(key)`` in one step (one round trip on a network)."""
         ...
 
     def remove(self, task_id: str) -> None:

@@ -35,7 +35,9 @@ class MemoryStore:
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def add(self, record: TaskRecord) -> None:
+    def add(self, record: TaskRecord, guard: tuple[str, str] | None = None) -> bool:
+        if guard is not None and self._kv.get(guard[0]) != guard[1]:
+            return False
         task_id = record.task_id
         if task_id in self._records:
             raise DuplicateTask(task_id)
@@ -43,12 +45,16 @@ class MemoryStore:
         self._next += 1
         self._ids.append(task_id)
         self._seqs.append(self._next)
+        return True
 
     def put(self, record: TaskRecord) -> None:
         """Nothing to do: the stored record is the object that changed."""
 
     def get(self, task_id: str) -> TaskRecord | None:
         return self._records.get(task_id)
+
+    def read(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
+        return self._records.get(task_id), self._kv.get(key)
 
     def remove(self, task_id: str) -> None:
         if self._records.pop(task_id, None) is not None and len(self._ids) > 2 * (

@@ -23,10 +23,12 @@ from mock_server.domain.models import TaskRecord
 from mock_server.domain.store import DuplicateTask
 from mock_server.stores import codec
 
-#: Store a new record and index it, atomically; 0 if the id exists.
 #: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
 NEWEST_BATCH: Final = 100
+#: Store a new record and index it, atomically: 0 if the id exists, -1 if the guard key
+#: (KEYS[5], when given) does not hold ARGV[4].
 ADD: Final = """
+if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[4] then return -1 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
@@ -65,11 +67,16 @@ class RedisStore:
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def add(self, record: TaskRecord) -> None:
+    def add(self, record: TaskRecord, guard: tuple[str, str] | None = None) -> bool:
         keys = [self._task(record.task_id), self._index, self._seq, self._hooks]
-        hook = "1" if record.webhook is not None else "0"
-        if not self._add(keys=keys, args=[codec.dumps(record), record.task_id, hook]):
+        args = [codec.dumps(record), record.task_id, "1" if record.webhook is not None else "0"]
+        if guard is not None:
+            keys.append(f"{self.prefix}kv:{guard[0]}")
+            args.append(guard[1])
+        done = self._add(keys=keys, args=args)
+        if not done:
             raise DuplicateTask(record.task_id)
+        return bool(done > 0)
 
     def put(self, record: TaskRecord) -> None:
         self.redis.set(self._task(record.task_id), codec.dumps(record), xx=True)
@@ -77,6 +84,11 @@ class RedisStore:
     def get(self, task_id: str) -> TaskRecord | None:
         raw = self.redis.get(self._task(task_id))
         return None if raw is None else codec.loads(raw)
+
+    def read(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
+        raw, value = self.redis.mget(self._task(task_id), f"{self.prefix}kv:{key}")
+        record = None if raw is None else codec.loads(raw)
+        return record, None if value is None else value.decode()
 
     def remove(self, task_id: str) -> None:
         pipe = self.redis.pipeline()

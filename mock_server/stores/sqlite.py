@@ -67,13 +67,19 @@ class SqliteStore:
 
     # -- tasks ------------------------------------------------------------------------------
 
-    def add(self, record: TaskRecord) -> None:
+    def add(self, record: TaskRecord, guard: tuple[str, str] | None = None) -> bool:
+        row = (record.task_id, record.webhook is not None, codec.dumps(record))
+        insert = "INSERT INTO tasks (id, hook, body) "
         try:
             with self._lock:
-                self._db.execute(
-                    "INSERT INTO tasks (id, hook, body) VALUES (?, ?, ?)",
-                    (record.task_id, record.webhook is not None, codec.dumps(record)),
+                if guard is None:
+                    self._db.execute(insert + "VALUES (?, ?, ?)", row)
+                    return True
+                cursor = self._db.execute(
+                    insert + "SELECT ?, ?, ? WHERE (SELECT value FROM kv WHERE key = ?) = ?",
+                    (*row, *guard),
                 )
+                return cursor.rowcount == 1
         except sqlite3.IntegrityError:
             raise DuplicateTask(record.task_id) from None
 
@@ -87,6 +93,15 @@ class SqliteStore:
         with self._lock:
             row = self._db.execute("SELECT body FROM tasks WHERE id = ?", (task_id,)).fetchone()
         return None if row is None else codec.loads(row[0])
+
+    def read(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT (SELECT body FROM tasks WHERE id = ?),"
+                " (SELECT value FROM kv WHERE key = ?)",
+                (task_id, key),
+            ).fetchone()
+        return (None if row[0] is None else codec.loads(row[0])), row[1]
 
     def remove(self, task_id: str) -> None:
         with self._lock:

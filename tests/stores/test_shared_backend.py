@@ -4,6 +4,7 @@ task ids are shared; ``memory://`` keeps today's ids for a given seed exactly.""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from mock_server.domain.backend import Backend
 from mock_server.domain.errors import TaskNotFound
 from mock_server.domain.journal import JournalEntry
 from mock_server.domain.models import Status
-from mock_server.domain.shared import StoreClock
+from mock_server.domain.shared import StoreClock, StoreJournal
 from mock_server.domain.store import DuplicateTask
 from mock_server.settings import Settings
 from mock_server.stores import open_store
@@ -79,14 +80,44 @@ def test_ids_never_repeat_across_backends_and_resets(pair: tuple[Backend, Backen
 
 def test_the_journal_is_shared(pair: tuple[Backend, Backend]) -> None:
     a, b = pair
+    assert isinstance(a.journal, StoreJournal)
+    assert isinstance(b.journal, StoreJournal)
     a.journal.record(JournalEntry(1, "GET", "/a", 200, "t1"))
+    a.journal.flush()  # written behind: the writer threads do this within milliseconds
     b.journal.record(JournalEntry(2, "POST", "/b", 404, "", "nope"))
+    b.journal.flush()
     assert [e.path for e in a.journal] == ["/a", "/b"]
     assert b.journal.call_count == 2
     assert b.journal.last == JournalEntry(2, "POST", "/b", 404, "", "nope")
     a.reset()
     assert len(b.journal) == 0
     assert b.journal.call_count == 0
+
+
+def test_the_journal_writer_thread_flushes_by_itself(pair: tuple[Backend, Backend]) -> None:
+    a, b = pair
+    a.journal.record(JournalEntry(1, "GET", "/a", 200, "t1"))
+    deadline = time.monotonic() + 10  # bounded poll: the writer runs every 2 ms
+    while b.store.log_count("journal") < 1:
+        assert time.monotonic() < deadline, "the journal was never written"
+        time.sleep(0.005)
+    assert [e.path for e in b.journal] == ["/a"]
+
+
+def test_a_create_on_a_stale_clock_is_shifted_to_the_shared_one(
+    pair: tuple[Backend, Backend],
+) -> None:
+    """The guarded add: b advanced the clock after a last read it; a's task still starts
+    at the shared "now", not at a's stale copy of it."""
+    a, b = pair
+    assert isinstance(a.clock, StoreClock)
+    a.clock.refresh()
+    stale = a.clock.now()
+    b.advance(1000)
+    a.clock._read_at = time.monotonic_ns()  # a believes its copy is fresh
+    record = a.create("key", seed_request(), "x").record
+    assert record.created_at - stale >= 1000 * 10**9
+    assert abs(record.created_at - b.clock.now()) < 10**9
 
 
 def test_a_reset_keeps_the_shared_clock(pair: tuple[Backend, Backend]) -> None:
