@@ -22,13 +22,23 @@ def open_store(url: str) -> TaskStore:
     if url in {"", "memory://", "memory"}:
         return MemoryStore()
     if url.startswith("sqlite:///"):
+        import sqlite3
+
         from mock_server.stores.sqlite import SqliteStore
 
-        return SqliteStore(url)
+        try:
+            return SqliteStore(url)
+        except sqlite3.Error as exc:
+            raise ValueError(f"store {url!r}: cannot open the SQLite file: {exc}") from None
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from mock_server.stores.redis import RedisStore
+        from mock_server.stores.redis import RedisStore, unreachable
 
-        return RedisStore(url)
+        store = RedisStore(url)
+        problem = unreachable(store)
+        if problem:
+            store.close()
+            raise ValueError(f"store {url!r}: cannot reach Redis: {problem}")
+        return store
     raise ValueError(f"store {url!r}: expected memory://, sqlite:///PATH or redis://HOST:PORT/DB")
 
 

@@ -25,6 +25,7 @@ from mock_server.stores import codec
 
 #: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
 NEWEST_BATCH: Final = 100
+
 #: Store a new record and index it, atomically: 0 if the id exists, -1 if the guard key
 #: (KEYS[5], when given) does not hold ARGV[4].
 ADD: Final = """
@@ -35,6 +36,15 @@ redis.call('ZADD', KEYS[2], seq, ARGV[2])
 if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
 return seq
 """
+
+
+def unreachable(store: RedisStore) -> str:
+    """Why ``store``'s server does not answer PING ("" when it does)."""
+    try:
+        store.redis.ping()
+    except redis.RedisError as exc:
+        return str(exc) or type(exc).__name__
+    return ""
 
 
 def split_url(url: str) -> tuple[str, str]:

@@ -165,3 +165,16 @@ def test_a_broken_store_fails_the_protocol_checks() -> None:
 
 def test_records_compare_by_value() -> None:
     assert record(1) == dataclasses.replace(record(1))
+
+
+def test_an_unreachable_redis_is_a_clear_error() -> None:
+    from mock_server.ports import free_port
+
+    with pytest.raises(ValueError, match="cannot reach Redis"):
+        open_store(f"redis://127.0.0.1:{free_port()}/0")
+
+
+def test_an_unopenable_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(ValueError, match="cannot open the SQLite file"):
+        open_store(f"sqlite:///{tmp_path / 'dir.db'}")
