@@ -17,13 +17,31 @@ import requests
 from mock_server.ports import free_port
 from tests.conftest import seed_request
 from tests.stores.conftest import RedisServer
-from tests.test_serve import Served
+from tests.test_serve import Served as _Served
 
 pytestmark = pytest.mark.socket
 
 KEY = {"x-api-key": "store-key"}
 #: Virtual time hardly flows by itself: only /_mock/clock/advance moves it.
 FROZEN = ("--speed", "0.000001")
+
+
+class Served(_Served):
+    """``piapi-mock serve`` in a subprocess, ready once it answers (a loaded machine may take
+    a while: a slow answer is waited for, bounded, like a refused connection)."""
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                requests.get(self.url + "/openapi.json", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.05)
+        output = self.stop()
+        raise RuntimeError(f"server did not start: {output[-2000:]}")
 
 
 def until(check: Callable[[], Any], budget: float = 15.0, what: str = "condition") -> Any:
