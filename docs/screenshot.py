@@ -71,9 +71,11 @@ def populate(server: ServerThread) -> str:
     return shown
 
 
-def main() -> int:
-    """Write ``docs/dashboard.png``."""
+def main(argv: list[str]) -> int:
+    """Write ``docs/dashboard.png`` (or the path given as the one argument)."""
     from playwright.sync_api import expect, sync_playwright
+
+    out = Path(argv[0]).resolve() if argv else OUT
 
     server = ServerThread(Settings(credits_usd=50.0, webhook_retry_delay=5.0))
     try:
@@ -84,13 +86,13 @@ def main() -> int:
             page.goto(f"{server.base_url}/_mock/ui?poll=200#task={shown}")
             expect(page.get_by_test_id("detail-status")).to_contain_text("completed")
             expect(page.locator("#task-rows tr")).to_have_count(6)
-            page.screenshot(path=str(OUT), full_page=True)
+            page.screenshot(path=str(out), full_page=True)
             browser.close()
     finally:
         server.close()
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    print(f"wrote {out}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
