@@ -1,14 +1,17 @@
 """The baseline of ``make bench``: a bare Starlette app on the fake's paths, doing no work.
 
 It answers ``POST /api/v1/task`` and ``GET /api/v1/task/{task_id}`` with fixed JSON bodies of
-the sizes the fake answers (``PIAPI_BENCH_CREATE_BYTES`` / ``PIAPI_BENCH_GET_BYTES``), so both
-servers write the same bytes under the same load. The POST route reads the request body (any
-real endpoint must) and nothing else: no auth, no validation, no state.
+the sizes the fake answers, so both servers write the same bytes under the same load. The POST
+route reads the request body (any real endpoint must) and nothing else: no auth, no
+validation, no state. ``python -m bench.bare_app --port P --create-bytes N --get-bytes M`` serves
+it on the same uvicorn stack as ``piapi-mock serve`` (:func:`mock_server.server.uvicorn_options`).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Sequence
 from typing import Final
 
 from starlette.applications import Starlette
@@ -45,3 +48,24 @@ def create(create_bytes: int | None = None, get_bytes: int | None = None) -> Sta
             Route("/api/v1/task/{task_id}", get_task, methods=["GET"]),
         ]
     )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the bare app on 127.0.0.1 with ``serve``'s uvicorn stack."""
+    import uvicorn
+
+    from mock_server.server import uvicorn_config
+    from mock_server.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="python -m bench.bare_app")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--create-bytes", type=int, default=1400)
+    parser.add_argument("--get-bytes", type=int, default=1500)
+    args = parser.parse_args(argv)
+    settings = Settings(port=args.port)
+    app = create(args.create_bytes, args.get_bytes)
+    uvicorn.Server(uvicorn_config(app, settings)).run()
+
+
+if __name__ == "__main__":
+    main()

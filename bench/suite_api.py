@@ -1,132 +1,129 @@
-"""API load: the fake against a bare Starlette endpoint, same load, same run (issue 3 item 8).
+"""API load: the fake against a bare Starlette endpoint on the same stack, same run (issue 13).
 
-Both servers run in their own uvicorn process (one worker, uvicorn's default HTTP stack, as
-``piapi-mock serve`` runs it) on a free 127.0.0.1 port. ``wrk`` (32 connections, one thread)
-drives ``POST /api/v1/task`` with the seed's request body and ``GET /api/v1/task/{id}``
-cycling over a few hundred created tasks, alternating fake and baseline for a few rounds; the
-figures are medians over the rounds. Targets: create >= 0.6x and get >= 0.85x the baseline's
-requests per second, p99 under 10 ms.
+The fake runs as ``piapi-mock serve`` runs it (``bench.servers.fake_server``: uvicorn on uvloop
++ httptools, GC policy included) and the baseline (``bench/bare_app.py``) on the same uvicorn
+configuration, answering bodies of the fake's sizes; each server is pinned to one core and wrk
+(one thread, 32 connections) to the other. Cases, each a ratio or a bound measured in this run:
 
-Tunable by environment: ``PIAPI_BENCH_SECONDS`` (per run, default 3), ``PIAPI_BENCH_ROUNDS``
-(default 3). Every server is stopped however the run ends.
+- **create / get**: ``POST /api/v1/task`` with the seed's body and ``GET /api/v1/task/{id}``
+  cycling over 300 completed tasks, fake and bare alternating for a few rounds (medians).
+  Targets: create >= 0.55x, get >= 0.8x the baseline, p99 < 10 ms.
+- **video_generation vs omni** (issue 10): the same on one fake with a documented
+  ``kling/video_generation`` body, against omni, alternating; target within 5% (>= 0.95x).
+  Skipped, with the reason, while the fake has no ``kling-video_generation`` pack.
+- **sustained create**: one long wrk run on a fresh fake (``--sustained SECONDS``, default 60;
+  0 skips), p99 < 10 ms; and the server's resident memory per 100,000 tasks it created.
+
+``python -m bench api --store URL --workers 2`` (or :func:`run_cases` with ``flags``) runs the
+same cases on a fake started with those ``serve`` flags: the hook for per-store figures.
+Tunable: ``--seconds`` (per run, default 3), ``--rounds`` (default 3); as variables
+``PIAPI_BENCH_SECONDS``, ``PIAPI_BENCH_ROUNDS``, ``PIAPI_BENCH_SUSTAINED``,
+``PIAPI_BENCH_STORE``, ``PIAPI_BENCH_WORKERS``. Every server is stopped however the run ends.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import http.client
-import importlib.util
 import json
 import os
-import re
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
-from bench.bare_app import CREATE_BYTES_ENV, GET_BYTES_ENV
-from mock_server.ports import free_port
+from bench.servers import Pinning, Server, bare_server, fake_server, pinning, rss_kb
+from bench.wrk import CONNECTIONS, KEY, WrkResult, get_script, post_script, wrk, wrk_path
+from mock_server.resources import schemas_dir
+from mock_server.server import stack
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 SEED_REQUEST: Final = ROOT / "fixtures" / "examples" / "seed-request.json"
-KEY: Final = "bench-key"
-CONNECTIONS: Final = 32
+VG_PACK: Final = "kling-video_generation"
+VG_EXAMPLE: Final = "documented-3.0.json"
 GET_TASKS: Final = 300
-READY_TIMEOUT: Final = 20.0
-TARGETS: Final = {"create": 0.6, "get": 0.85}
+TARGETS: Final = {"create": 0.55, "get": 0.8}
+VG_TARGET: Final = 0.95
 P99_TARGET_MS: Final = 10.0
 
 
 @dataclass(frozen=True, slots=True)
-class WrkResult:
-    """What one wrk run measured."""
+class Options:
+    """How long and against what the suite runs."""
 
-    rps: float
-    p99_ms: float
-    requests: int
-    errors: int
-    #: Server CPU time per request (user + system), in microseconds; 0 when unknown.
-    cpu_us: float = 0.0
+    seconds: float = 3.0
+    rounds: int = 3
+    sustained: float = 60.0
+    store: str = ""
+    workers: int = 1
 
+    @property
+    def flags(self) -> list[str]:
+        """The ``serve`` flags these options add."""
+        flags = ["--store", self.store] if self.store else []
+        return flags + (["--workers", str(self.workers)] if self.workers > 1 else [])
 
-class Server(NamedTuple):
-    """A running bench server."""
-
-    port: int
-    pid: int
-
-
-def fake_app() -> Any:
-    """The fake as ``serve`` builds it, at ``--speed 1000``.
-
-    Creates answer ``pending`` (as in real use) and the tasks fetched by the GET load are
-    ``completed`` (the largest task body) long before it starts.
-
-    ``uvicorn --factory bench.suite_api:fake_app`` calls this in the server process.
-    """
-    from mock_server.settings import Settings
-    from mock_server.web.app import create_asgi
-
-    return create_asgi(Settings(speed=1000.0, webhook_allow=("127.0.0.1",)))
+    @property
+    def label(self) -> str:
+        """What the fake runs on, for the report."""
+        store = self.store or "memory://"
+        return store + (f", {self.workers} workers" if self.workers > 1 else "")
 
 
-def request_body() -> bytes:
-    """The seed's request body, compact, without its webhook (the bench stays on loopback)."""
-    body: dict[str, Any] = json.loads(SEED_REQUEST.read_text(encoding="utf-8"))
-    body["config"]["webhook_config"]["endpoint"] = ""
+def options_from_env(environ: dict[str, str] | None = None) -> Options:
+    """Options from ``PIAPI_BENCH_*`` variables (``python -m bench`` sets them from flags)."""
+    env = os.environ if environ is None else environ
+    return Options(
+        seconds=float(env.get("PIAPI_BENCH_SECONDS", "3")),
+        rounds=int(env.get("PIAPI_BENCH_ROUNDS", "3")),
+        sustained=float(env.get("PIAPI_BENCH_SUSTAINED", "60")),
+        store=env.get("PIAPI_BENCH_STORE", ""),
+        workers=int(env.get("PIAPI_BENCH_WORKERS", "1")),
+    )
+
+
+@dataclass(slots=True)
+class Figures:
+    """What one :func:`run_cases` measured (``None``: the case was skipped)."""
+
+    label: str
+    results: dict[tuple[str, str], WrkResult] = field(default_factory=dict)
+    vg: dict[tuple[str, str], WrkResult] | None = None
+    sustained: WrkResult | None = None
+    rss_mb_per_100k: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def ratio(self, route: str) -> float:
+        """Fake over bare requests per second on ``route``."""
+        return self.results[(route, "fake")].rps / self.results[(route, "bare")].rps
+
+
+# -- bodies and calls ----------------------------------------------------------------------
+
+
+def request_body(path: Path = SEED_REQUEST) -> bytes:
+    """A request body, compact, without a webhook endpoint (the bench stays on loopback)."""
+    body: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    hook = (body.get("config") or {}).get("webhook_config")
+    if hook:
+        hook["endpoint"] = ""
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-# -- servers -------------------------------------------------------------------------------
-
-
-@contextmanager
-def uvicorn_server(factory: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    """A one-worker uvicorn process serving ``factory``; yields it, always stops it."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
-        )
-        try:
-            _wait_ready(process, port, log)
-            yield Server(port, process.pid)
-        finally:
-            _stop(process)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], port: int, log: Any) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited with {process.returncode}: {log.read().decode()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server on port {port} not ready after {READY_TIMEOUT} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+def vg_body() -> bytes | None:
+    """A documented ``kling/video_generation`` body, or None while that pack does not exist."""
+    valid = schemas_dir() / "packs" / VG_PACK / "examples" / "valid"
+    if not valid.is_dir():
+        return None
+    chosen = valid / VG_EXAMPLE
+    if not chosen.is_file():
+        found = sorted(valid.glob("*.json"))
+        if not found:
+            return None
+        chosen = found[0]
+    return request_body(chosen)
 
 
 def call(port: int, method: str, path: str, body: bytes | None = None) -> bytes:
@@ -140,97 +137,33 @@ def call(port: int, method: str, path: str, body: bytes | None = None) -> bytes:
     finally:
         connection.close()
     if response.status != 200:
-        raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:200]!r}")
+        raise RuntimeError(f"{method} {path}: HTTP {response.status}: {data[:300]!r}")
     return data
 
 
-# -- wrk -----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The wrk scripts of one body against one fake, and the sizes of its answers."""
+
+    create: Path
+    get: Path
+    create_bytes: int
+    get_bytes: int
 
 
-def lua_string(text: str) -> str:
-    """``text`` as a Lua long-bracket string literal."""
-    level = 0
-    while f"]{'=' * level}]" in text:
-        level += 1
-    return f"[{'=' * level}[{text}]{'=' * level}]"
+def prepare(server: Server, body: bytes, folder: Path, tag: str) -> Load:
+    """Create :data:`GET_TASKS` tasks from ``body``, let them complete, write the scripts."""
+    created = [call(server.port, "POST", "/api/v1/task", body) for _ in range(GET_TASKS)]
+    ids = [json.loads(answer)["data"]["task_id"] for answer in created]
+    time.sleep(0.3)  # at --speed 1000 every task is completed (~110 virtual s) by now
+    get_bytes = len(call(server.port, "GET", f"/api/v1/task/{ids[0]}"))
+    load = Load(folder / f"{tag}-post.lua", folder / f"{tag}-get.lua", len(created[0]), get_bytes)
+    load.create.write_text(post_script(body))
+    load.get.write_text(get_script(ids))
+    return load
 
 
-def post_script(body: bytes) -> str:
-    """A wrk script posting ``body`` to the create route."""
-    return (
-        'wrk.method = "POST"\n'
-        f"wrk.body = {lua_string(body.decode())}\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-        f'wrk.headers["x-api-key"] = "{KEY}"\n'
-    )
-
-
-def get_script(task_ids: list[str]) -> str:
-    """A wrk script cycling GETs over ``task_ids``."""
-    ids = ",".join(lua_string(task_id) for task_id in task_ids)
-    return (
-        f'wrk.headers["x-api-key"] = "{KEY}"\n'
-        f"local ids = {{{ids}}}\n"
-        "local n = #ids\n"
-        "local i = 0\n"
-        "request = function()\n"
-        "  i = i % n + 1\n"
-        '  return wrk.format("GET", "/api/v1/task/" .. ids[i])\n'
-        "end\n"
-    )
-
-
-_UNITS: Final = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """The figures of ``wrk --latency`` output."""
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p99 = re.search(r"^\s+99(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
-    total = re.search(r"(\d+) requests in", output)
-    if rps is None or p99 is None or total is None:
-        raise RuntimeError(f"cannot read wrk output:\n{output}")
-    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+)", output)
-    if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    timeouts = re.search(r"timeout (\d+)", output)
-    errors += int(timeouts.group(1)) if timeouts else 0
-    return WrkResult(
-        float(rps.group(1)), float(p99.group(1)) * _UNITS[p99.group(2)], int(total.group(1)), errors
-    )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (0 where /proc is missing)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(wrk_path: str, server: Server, script: Path, seconds: float) -> WrkResult:
-    """One bounded wrk run against ``server``, with the server's CPU time per request."""
-    command = [wrk_path, "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency"]
-    command += ["--timeout", "2s", "-s", str(script), f"http://127.0.0.1:{server.port}/api/v1/task"]
-    cpu_before = cpu_seconds(server.pid)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
-    cpu = cpu_seconds(server.pid) - cpu_before
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    result = parse_wrk(done.stdout)
-    return dataclasses.replace(result, cpu_us=cpu / max(1, result.requests) * 1e6)
-
-
-# -- the run -------------------------------------------------------------------------------
-
-
-def http_stack() -> str:
-    """Which HTTP parser and event loop uvicorn's ``auto`` picks in this environment."""
-    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    return f"{parser} + {loop}"
+# -- measuring -----------------------------------------------------------------------------
 
 
 def _median(results: list[WrkResult]) -> WrkResult:
@@ -243,61 +176,144 @@ def _median(results: list[WrkResult]) -> WrkResult:
     )
 
 
-def _measure(
-    wrk_path: str, servers: dict[str, Server], scripts: dict[str, Path]
+def alternate(
+    runs: dict[tuple[str, str], tuple[Server, Path]], options: Options, pin: Pinning
 ) -> dict[tuple[str, str], WrkResult]:
-    """Median figures per (route, server) over the rounds, fake and bare alternating."""
-    seconds = float(os.environ.get("PIAPI_BENCH_SECONDS", "3"))
-    rounds = int(os.environ.get("PIAPI_BENCH_ROUNDS", "3"))
-    runs: dict[tuple[str, str], list[WrkResult]] = {}
-    for script in scripts.values():
-        for server in servers.values():
-            wrk(wrk_path, server, script, 1)  # warm-up
-    for _ in range(rounds):
-        for route, script in scripts.items():
-            for name, server in servers.items():
-                runs.setdefault((route, name), []).append(wrk(wrk_path, server, script, seconds))
-    return {key: _median(results) for key, results in runs.items()}
+    """Medians per key over ``options.rounds`` rounds, every key once per round, in turn."""
+    for server, script in runs.values():
+        wrk(server, script, 1, pin)  # warm-up
+    results: dict[tuple[str, str], list[WrkResult]] = {}
+    for _ in range(options.rounds):
+        for key, (server, script) in runs.items():
+            results.setdefault(key, []).append(wrk(server, script, options.seconds, pin))
+    return {key: _median(found) for key, found in results.items()}
 
 
-def _report(figures: dict[tuple[str, str], WrkResult], sizes: tuple[int, int]) -> None:
+def _vg_case(fake: Server, omni: Load, folder: Path, options: Options, pin: Pinning) -> Any:
+    body = vg_body()
+    if body is None:
+        return f"no {VG_PACK} pack in {schemas_dir() / 'packs'} yet"
+    try:
+        vg = prepare(fake, body, folder, "vg")
+    except RuntimeError as exc:
+        return f"the fake refuses the {VG_PACK} example: {exc}"
+    runs = {
+        ("create", "omni"): (fake, omni.create),
+        ("create", "vg"): (fake, vg.create),
+        ("get", "omni"): (fake, omni.get),
+        ("get", "vg"): (fake, vg.get),
+    }
+    return alternate(runs, options, pin)
+
+
+def _sustained(flags: Sequence[str], options: Options, pin: Pinning) -> tuple[WrkResult, float]:
+    """One long create run on a fresh fake; its result and resident MB per 100,000 tasks."""
+    body = request_body()
+    with fake_server(flags, pin.server) as fake, tempfile.TemporaryDirectory() as tmp:
+        call(fake.port, "POST", "/api/v1/task", body)  # everything imported and warm
+        script = Path(tmp) / "post.lua"
+        script.write_text(post_script(body))
+        before = rss_kb(fake.pid)
+        result = wrk(fake, script, options.sustained, pin)
+        grown = rss_kb(fake.pid) - before
+    created = max(1, result.requests - result.errors)
+    return result, grown / 1024 / created * 100_000
+
+
+def run_cases(
+    flags: Sequence[str] = (), options: Options | None = None, label: str = ""
+) -> Figures:
+    """Every case against a fake started with ``serve`` ``flags``; prints and returns figures."""
+    options = options or options_from_env()
+    pin = pinning()
+    figures = Figures(label or options.label)
+    print(f"  fake on {figures.label}; uvicorn ({stack()}), one process per server")
+    print(f"  {pin.describe()}; wrk -t1 -c{CONNECTIONS}, {options.rounds} x {options.seconds:g} s")
+    with tempfile.TemporaryDirectory() as tmp, fake_server(flags, pin.server) as fake:
+        omni = prepare(fake, request_body(), Path(tmp), "omni")
+        with bare_server(omni.create_bytes, omni.get_bytes, pin.server) as bare:
+            runs = {
+                ("create", "fake"): (fake, omni.create),
+                ("create", "bare"): (bare, omni.create),
+                ("get", "fake"): (fake, omni.get),
+                ("get", "bare"): (bare, omni.get),
+            }
+            figures.results = alternate(runs, options, pin)
+        report_main(figures, (omni.create_bytes, omni.get_bytes))
+        vg = _vg_case(fake, omni, Path(tmp), options, pin)
+    if isinstance(vg, str):
+        print(f"  video_generation vs omni: SKIPPED: {vg}")
+    else:
+        figures.vg = vg
+        report_vg(vg)
+    if options.sustained > 0:
+        figures.sustained, figures.rss_mb_per_100k = _sustained(flags, options, pin)
+        report_sustained(figures, options.sustained)
+    else:
+        print("  sustained create: SKIPPED (--sustained 0)")
+    return figures
+
+
+# -- reporting -----------------------------------------------------------------------------
+
+
+def _ok(passed: bool) -> str:
+    return "ok" if passed else "MISSED"
+
+
+def report_main(figures: Figures, sizes: tuple[int, int]) -> None:
+    """The create and get table, with the verdicts."""
     print(f"  response bytes: create {sizes[0]}, get {sizes[1]}")
     print(f"  {'':8}{'fake req/s':>12}{'bare req/s':>12}{'ratio':>8}{'target':>8}", end="")
     print(f"{'fake p99':>11}{'bare p99':>11}{'CPU/req fake':>14}{'bare':>7}{'ratio':>7}")
     verdicts = []
     for route, target in TARGETS.items():
-        fake, bare = figures[(route, "fake")], figures[(route, "bare")]
-        ratio = fake.rps / bare.rps
+        fake, bare = figures.results[(route, "fake")], figures.results[(route, "bare")]
+        ratio = figures.ratio(route)
         print(f"  {route:8}{fake.rps:>12,.0f}{bare.rps:>12,.0f}{ratio:>8.2f}{target:>8.2f}", end="")
         print(f"{fake.p99_ms:>8.2f} ms{bare.p99_ms:>8.2f} ms", end="")
         cpu_ratio = bare.cpu_us / fake.cpu_us if fake.cpu_us else 0.0
         print(f"{fake.cpu_us:>11.0f} us{bare.cpu_us:>7.0f}{cpu_ratio:>7.2f}")
-        verdicts.append(f"{route} {'ok' if ratio >= target else 'MISSED'}")
-        verdicts.append(f"{route} p99 {'ok' if fake.p99_ms < P99_TARGET_MS else 'MISSED'}")
+        verdicts.append(f"{route} {_ok(ratio >= target)}")
+        verdicts.append(f"{route} p99 {_ok(fake.p99_ms < P99_TARGET_MS)}")
         if fake.errors or bare.errors:
             print(f"  ! {route}: {fake.errors} fake / {bare.errors} bare failed requests")
     print("  targets: " + ", ".join(verdicts))
     print("  (CPU/req: server CPU time per request; its ratio barely moves with other load)")
 
 
+def report_vg(vg: dict[tuple[str, str], WrkResult]) -> None:
+    """video_generation against omni on the same fake."""
+    verdicts = []
+    for route in ("create", "get"):
+        omni, other = vg[(route, "omni")], vg[(route, "vg")]
+        ratio = other.rps / omni.rps
+        print(
+            f"  video_generation {route}: {other.rps:,.0f} req/s (p99 {other.p99_ms:.2f} ms) "
+            f"vs omni {omni.rps:,.0f} (p99 {omni.p99_ms:.2f} ms): {ratio:.2f}x"
+        )
+        verdicts.append(f"{route} {_ok(ratio >= VG_TARGET)}")
+        if omni.errors or other.errors:
+            print(f"  ! {route}: {other.errors} video_generation / {omni.errors} omni failed")
+    print(f"  target (issue 10): within 5% of omni: {', '.join(verdicts)}")
+
+
+def report_sustained(figures: Figures, seconds: float) -> None:
+    """The long create run and resident memory per 100,000 tasks."""
+    result = figures.sustained
+    assert result is not None
+    print(
+        f"  sustained create, {seconds:g} s on a fresh fake: {result.rps:,.0f} req/s, "
+        f"p99 {result.p99_ms:.2f} ms ({_ok(result.p99_ms < P99_TARGET_MS)}), "
+        f"{result.requests:,} tasks, {result.errors} failed"
+    )
+    print(f"  server resident memory: +{figures.rss_mb_per_100k:.1f} MB per 100,000 tasks")
+
+
 def run() -> None:
-    """Start the fake and the bare endpoint, load both with wrk, print the ratios and p99."""
-    wrk_path = shutil.which("wrk") or ("/usr/bin/wrk" if Path("/usr/bin/wrk").exists() else "")
-    if not wrk_path:
+    """Every case on the store the options name (default ``memory://``)."""
+    if not wrk_path():
         print("  SKIPPED: wrk is not installed (apt-get install wrk; `make bench` tries to).")
         return
-    body = request_body()
-    print(f"  uvicorn ({http_stack()}), one worker per server; wrk -t1 -c{CONNECTIONS}")
-    with tempfile.TemporaryDirectory() as tmp, uvicorn_server("bench.suite_api:fake_app") as fake:
-        create_size = len(call(fake.port, "POST", "/api/v1/task", body))
-        created = [call(fake.port, "POST", "/api/v1/task", body) for _ in range(GET_TASKS)]
-        ids = [json.loads(answer)["data"]["task_id"] for answer in created]
-        time.sleep(0.2)  # at --speed 1000 every task is completed (~110 virtual s) by now
-        get_size = len(call(fake.port, "GET", f"/api/v1/task/{ids[0]}"))
-        scripts = {"create": Path(tmp) / "post.lua", "get": Path(tmp) / "get.lua"}
-        scripts["create"].write_text(post_script(body))
-        scripts["get"].write_text(get_script(ids))
-        sizes = {CREATE_BYTES_ENV: str(create_size), GET_BYTES_ENV: str(get_size)}
-        with uvicorn_server("bench.bare_app:create", sizes) as bare:
-            figures = _measure(wrk_path, {"fake": fake, "bare": bare}, scripts)
-    _report(figures, (create_size, get_size))
+    options = options_from_env()
+    run_cases(options.flags, options)

@@ -15,16 +15,10 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from bench.bare_app import filler
-from bench.suite_api import (
-    WrkResult,
-    call,
-    cpu_seconds,
-    get_script,
-    lua_string,
-    parse_wrk,
-    uvicorn_server,
-)
+from bench.servers import bare_server, cpu_seconds
+from bench.suite_api import call
 from bench.suite_memory import rss_mb
+from bench.wrk import WrkResult, get_script, lua_string, parse_wrk
 from mock_server.domain.backend import config_echo, config_json, echo_json
 from mock_server.domain.clock import NS
 from mock_server.domain.models import TaskRecord
@@ -97,7 +91,7 @@ def test_rss_grows_with_what_the_process_holds() -> None:
 
 @pytest.mark.socket
 def test_bench_servers_answer_and_are_always_stopped() -> None:
-    with uvicorn_server("bench.bare_app:create", {"PIAPI_BENCH_CREATE_BYTES": "100"}) as server:
+    with bare_server(100, 200) as server:
         port = server.port
         assert len(call(port, "POST", "/api/v1/task", b"{}")) == 100
         assert cpu_seconds(server.pid) > 0
@@ -257,3 +251,80 @@ def test_assembled_config_echo_keeps_each_value_in_its_place() -> None:
     assert config_json(config) != config_json(swapped)
     odd = config_echo({"service_mode": "\ud800", "webhook_config": {"endpoint": "é"}})
     assert config_json(odd) == echo_json(odd)  # lone surrogate and non-ASCII: the encoder
+
+
+# -- the api suite's options, pinning and cases --------------------------------------------------
+
+
+def test_bench_options_become_serve_flags() -> None:
+    from bench.suite_api import Options, options_from_env
+
+    assert options_from_env({}) == Options()
+    options = options_from_env(
+        {"PIAPI_BENCH_STORE": "redis://127.0.0.1:1/0", "PIAPI_BENCH_WORKERS": "2"}
+    )
+    assert options.flags == ["--store", "redis://127.0.0.1:1/0", "--workers", "2"]
+    assert options.label == "redis://127.0.0.1:1/0, 2 workers"
+    assert Options().flags == []
+    assert options_from_env({"PIAPI_BENCH_SUSTAINED": "0"}).sustained == 0
+
+
+def test_bench_command_line_sets_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from bench.__main__ import main
+
+    for name in ("PIAPI_BENCH_SUSTAINED", "PIAPI_BENCH_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["nothing-like-this", "--sustained", "0"]) == 2  # unknown suite: nothing runs
+    assert os.environ["PIAPI_BENCH_SUSTAINED"] == "0.0"
+    assert "PIAPI_BENCH_STORE" not in os.environ
+
+
+def test_pinning_puts_server_and_wrk_on_different_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import servers
+
+    monkeypatch.delenv(servers.SERVER_CPUS_ENV, raising=False)
+    monkeypatch.delenv(servers.WRK_CPUS_ENV, raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {3, 1}, raising=False)
+    monkeypatch.setattr("shutil.which", lambda name: "/usr/bin/" + name)
+    assert servers.pinning() == ("1", "3")
+    assert servers.pinning().prefix("1") == ["taskset", "-c", "1"]
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0}, raising=False)
+    assert servers.pinning() == ("", "")  # one CPU: nothing to pin apart
+    assert servers.pinning().prefix("") == []
+    monkeypatch.setenv(servers.SERVER_CPUS_ENV, "0")
+    monkeypatch.setenv(servers.WRK_CPUS_ENV, "1")
+    assert servers.pinning() == ("0", "1")
+
+
+def test_the_bench_fake_is_serve_itself() -> None:
+    from bench.servers import fake_command
+
+    command = fake_command(4000, ["--store", "sqlite:///x"])
+    assert command[1:4] == ["-m", "mock_server.cli", "serve"]
+    assert command[-2:] == ["--store", "sqlite:///x"]
+
+
+def test_video_generation_case_waits_for_its_pack(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from bench import suite_api
+
+    monkeypatch.setattr(suite_api, "schemas_dir", lambda: tmp_path)
+    assert suite_api.vg_body() is None
+    valid = tmp_path / "packs" / suite_api.VG_PACK / "examples" / "valid"
+    valid.mkdir(parents=True)
+    assert suite_api.vg_body() is None
+    (valid / "a.json").write_text(
+        '{"model": "kling", "task_type": "video_generation", "input": {}}'
+    )
+    assert json.loads(suite_api.vg_body() or b"")["task_type"] == "video_generation"
+
+
+def test_request_body_blanks_the_webhook() -> None:
+    from bench.suite_api import request_body
+
+    body = json.loads(request_body())
+    assert body["config"]["webhook_config"]["endpoint"] == ""
+    assert body["input"]["version"] == "3.0"
