@@ -73,7 +73,11 @@ def uvicorn_config(app: Any, settings: Settings, **overrides: Any) -> Any:
 
 
 def serve(app: Any, settings: Settings) -> None:
-    """Serve ``app`` until interrupted (uvicorn handles SIGINT/SIGTERM)."""
+    """Serve ``app`` until interrupted (uvicorn handles SIGINT/SIGTERM), GC policy installed."""
     import uvicorn
 
-    uvicorn.Server(uvicorn_config(app, settings)).run()
+    from mock_server import gc_policy
+
+    config = uvicorn_config(app, settings)
+    gc_policy.install()  # after the app is built: start-up objects are frozen
+    uvicorn.Server(config).run()
