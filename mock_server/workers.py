@@ -72,7 +72,11 @@ def app() -> Any:
     settings = settings_from_json(text)
     backend = Backend(settings)
     backend.listening.add((settings.host, settings.port))
-    return create_asgi(settings, backend)
+    app = create_asgi(settings, backend)
+    from mock_server import gc_policy
+
+    gc_policy.install()  # as serve does in one process (speed's GC policy)
+    return app
 
 
 def serve_workers(settings: Settings, options: dict[str, Any]) -> None:
