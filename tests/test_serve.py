@@ -45,7 +45,7 @@ class Served:
             try:
                 requests.get(self.url + "/openapi.json", timeout=0.5)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # busy machine: slow first answer
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("server did not start")

@@ -22,6 +22,7 @@ from mock_server.web import (
     control_guard,
     control_scenarios,
     control_violations,
+    fastpath,
     faults,
     ui,
 )
@@ -95,4 +96,5 @@ def create_asgi(settings: Settings | None = None, backend: Backend | None = None
     plugin run): ``--no-control`` and ``--control-token`` apply to every ``/_mock`` path."""
     app = create_app(settings, backend)
     backend = app.state.backend
-    return control_guard.wrap(faults.wrap(app, backend), backend)
+    fast = fastpath.wrap(app)  # create and get without the router (speed; same handlers)
+    return control_guard.wrap(faults.wrap(fast, backend), backend)
