@@ -1,7 +1,7 @@
 """The dashboard's cost: API throughput with ``/_mock/ui`` open against none (issue 14 item 2).
 
-One fake (``bench.suite_api:fake_app``, one uvicorn worker) takes the same ``wrk`` load
-(32 connections, ``GET /api/v1/task/{id}`` over a few hundred tasks, then ``POST
+One fake (``bench.servers.fake_server``, ``piapi-mock serve`` in one process) takes the same
+``wrk`` load (32 connections, ``GET /api/v1/task/{id}`` over a few hundred tasks, then ``POST
 /api/v1/task``) in alternating runs (ABBA): once with the dashboard open in headless Debian
 chromium at its default poll (1 s), once with that browser on ``about:blank``. While the load
 runs, tasks are created and the journal grows, so the page refetches its panels on every poll:
@@ -28,17 +28,16 @@ import time
 from pathlib import Path
 from typing import Any, Final
 
-from bench.suite_api import (
-    GET_TASKS,
-    Server,
-    WrkResult,
-    call,
-    get_script,
-    post_script,
-    request_body,
-    uvicorn_server,
-    wrk,
-)
+from bench import wrk as wrk_runs
+from bench.servers import Pinning, Server, fake_server
+from bench.suite_api import GET_TASKS, call, request_body
+from bench.wrk import WrkResult, get_script, post_script
+
+
+def wrk(wrk_path: str, server: Server, script: Path, seconds: float) -> WrkResult:
+    """One wrk run, unpinned (the browser needs a core too)."""
+    return wrk_runs.wrk(server, script, seconds, Pinning("", ""))
+
 
 CHROMIUM: Final = os.environ.get("PIAPI_CHROMIUM", "/usr/bin/chromium")
 TARGET: Final = 0.95
@@ -245,7 +244,7 @@ def run() -> None:
     seconds = float(os.environ.get("PIAPI_BENCH_SECONDS", "3"))
     rounds = 2 * int(os.environ.get("PIAPI_BENCH_ROUNDS", "3"))
     body = request_body()
-    with tempfile.TemporaryDirectory() as tmp, uvicorn_server("bench.suite_api:fake_app") as fake:
+    with tempfile.TemporaryDirectory() as tmp, fake_server() as fake:
         ids = [_created(fake.port, body) for _ in range(GET_TASKS)]
         scripts = {"get": Path(tmp) / "get.lua", "create": Path(tmp) / "post.lua"}
         scripts["get"].write_text(get_script(ids))
