@@ -62,7 +62,7 @@ async def test_the_check_catches_an_ungated_app() -> None:
 
 async def test_a_route_added_later_inherits_the_gate() -> None:
     _, asgi = guarded()
-    app = asgi.state and asgi.app.app  # gate -> fault layer -> Starlette app
+    app = asgi.state and asgi.app.app.app  # gate -> fault layer -> fast path -> Starlette app
     app.router.routes.insert(0, Route("/_mock/ui", lambda r: PlainTextResponse("ui")))
     assert await answers_without_token(asgi, [("GET", "/_mock/ui")]) == []
     transport = httpx.ASGITransport(app=asgi)
