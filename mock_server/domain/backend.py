@@ -331,9 +331,7 @@ class Backend:
             self.store.add(record)
             return
         while not self.store.add(record, (CLOCK_KEY, clock.raw)):
-            before = clock.now()
-            clock.refresh()
-            shift = clock.now() - before
+            shift = clock.resync()
             record.created_at += shift
             if record.start_at is not None:
                 record.start_at += shift

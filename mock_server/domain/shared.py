@@ -62,6 +62,13 @@ class StoreClock:
             self._state, self.raw = (int(virtual), int(wall), float(speed)), raw
         return True
 
+    def resync(self) -> int:
+        """Re-read the shared state; how far (ns) ``now`` moved against this copy."""
+        before = self._state
+        self.refresh()
+        wall = time.time_ns()
+        return _at(self._state, wall) - _at(before, wall)
+
     def save(self) -> None:
         """Write this process's state to the store (start, after a reset)."""
         self.raw = json.dumps(list(self._state))
@@ -77,8 +84,7 @@ class StoreClock:
         return self._fresh()[2]
 
     def now(self) -> int:
-        virtual, wall, speed = self._fresh()
-        return virtual + int((time.time_ns() - wall) * speed)
+        return _at(self._fresh(), time.time_ns())
 
     def advance(self, seconds: float) -> None:
         """Move every process's clock (read, shift, write: concurrent advances may merge)."""
@@ -99,6 +105,12 @@ class StoreClock:
 
     def wall_delay(self, virtual_seconds: float) -> float | None:
         return max(0.0, virtual_seconds / self._fresh()[2])
+
+
+def _at(state: tuple[int, int, float], wall_ns: int) -> int:
+    """Virtual time at Unix instant ``wall_ns`` for clock ``state``."""
+    virtual, wall, speed = state
+    return virtual + int((wall_ns - wall) * speed)
 
 
 def _entry_text(entry: JournalEntry) -> str:
