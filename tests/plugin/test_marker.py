@@ -75,3 +75,23 @@ def test_unknown_keyword_is_a_clear_error(user: pytest.Pytester) -> None:
             "*piapi_mock takes keywords only, got positional (1,)*",
         ]
     )
+
+
+def test_the_store_keyword_picks_the_store(user: pytest.Pytester) -> None:
+    """``store`` (issue 13) is a marker keyword like every setting: a SQLite file here."""
+    db = user.path / "fake.db"
+    user.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.piapi_mock(store="sqlite:///{db}")
+        def test_sqlite(piapi_mock, body):
+            assert piapi_mock.backend.store.url == "sqlite:///{db}"
+            assert piapi_mock.backend.shared
+
+        def test_memory(piapi_mock):
+            assert not piapi_mock.backend.shared
+        """
+    )
+    user.runpytest().assert_outcomes(passed=2)
+    assert db.exists()
