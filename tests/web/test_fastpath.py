@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -322,3 +324,30 @@ async def test_everything_else_reaches_the_app() -> None:
     assert sent[1]["body"] == b"ok"
     sent, _ = await drive(path, "POST", "/api/v1/task")
     assert sent[0]["status"] == 404
+
+
+@given(
+    text=st.text(max_size=50),
+    status=st.sampled_from([100, 199, 200, 201, 204, 304, 400, 401, 402, 404, 413, 429, 500]),
+)
+def test_json_bytes_equals_starlettes_json_response(text: str, status: int) -> None:
+    from mock_server.web.responses import json_text
+
+    body = text.encode("utf-8", "surrogatepass")
+    fast = json_text(body.decode("utf-8", "surrogatepass"), status)
+    slow = Response(body, status_code=status, media_type="application/json")
+    assert (fast.status_code, fast.body, fast.raw_headers) == (
+        slow.status_code,
+        slow.body,
+        slow.raw_headers,
+    )
+    assert fast.headers["content-type"] == "application/json"
+    assert fast.background is None
+
+
+def test_the_response_check_tells_header_lists_apart() -> None:
+    from mock_server.web.responses import JSONBytes
+
+    wrong = JSONBytes(b"{}")
+    wrong.raw_headers.reverse()
+    assert wrong.raw_headers != Response(b"{}", media_type="application/json").raw_headers
