@@ -3,21 +3,30 @@
 Each check has a one-line docstring (``piapi-mock contract --list-checks`` prints them) and
 takes the evidence it judges: an :class:`Exchange`, the body sent, a task's history. Checks
 over time live in :mod:`contract_tests.lifecycle_checks`; this module registers both sets.
-A :class:`Checker` runs checks by name and skips the ones a user turned off.
+A :class:`Checker` runs checks by name and skips the ones a user turned off. It also turns
+what is not a violation into its own verdict (:mod:`contract_tests.verdicts`): a failure of a
+guessed rule is drift, and a check of an answer that stayed 429 after the retries could not
+judge anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from contract_tests import failures as f
 from contract_tests import lifecycle_checks
 from contract_tests.endpoint import MISSING, Exchange
 from contract_tests.invalid import Invalid
 from contract_tests.prices import Prices
-from contract_tests.registry import CHECKS, TERMINAL, Check, check, task_of
+from contract_tests.registry import CHECKS, TERMINAL, Check, check, guessed, task_of
+from contract_tests.verdicts import Drift, Tally, Unjudged, grade_of
 from mock_server.schema_registry import KINDS, default_registry
+
+#: Checks about the shape of any answer: they judge a 429 as well as a 200.
+SHAPE_CHECKS: Final = frozenset(
+    {"not_server_error", "code_matches_status", "json_content_type", "envelope_valid"}
+)
 
 # -- every response --------------------------------------------------------------------------
 
@@ -60,7 +69,14 @@ def envelope_valid(exchange: Exchange, kind: str = "response") -> None:
         first = found[0]
         message = "; ".join(str(v) for v in found[:3])
         raise f.SchemaFailure(
-            "envelope_valid", first.rule, message, exchange, first.pointer, KINDS[kind]
+            "envelope_valid",
+            first.rule,
+            message,
+            exchange,
+            first.pointer,
+            KINDS[kind],
+            grade_of(first),
+            f"relax the guessed rule '{first.rule}' at {first.pointer or '/'} of {KINDS[kind]}",
         )
 
 
@@ -81,23 +97,34 @@ def invalid_rejected(exchange: Exchange, invalid: Invalid) -> None:
     if not 400 <= exchange.status < 500:
         message = f"{invalid.name}: got HTTP {exchange.status}, a 4xx was due"
         raise f.AcceptanceFailure(
-            "invalid_rejected", invalid.rule, message, exchange, invalid.pointer
+            "invalid_rejected",
+            invalid.rule,
+            message,
+            exchange,
+            invalid.pointer,
+            invalid.schema,
+            invalid.grade,
+            f"the server accepts it: drop or relax '{invalid.rule}' at {invalid.pointer} "
+            f"in {invalid.schema} (or mark it as what this server does)",
         )
 
 
-@check
+@guessed("PiAPI publishes no error bodies; we expect the message to name the field")
 def error_names_field(exchange: Exchange, invalid: Invalid) -> None:
-    """The error message of a refused request names the offending field."""
+    """The error message of a refused request (a 4xx) names the offending field."""
+    if not 400 <= exchange.status < 500:
+        return  # judged on refusals only: a 200 or 5xx is another check's business
     field = next((p for p in reversed(invalid.pointer.split("/")) if not p.isdigit()), "")
     body = exchange.json
     message = str(body.get("message", "")) if isinstance(body, dict) else exchange.text
     if field and field.lower() not in message.lower():
+        # One root cause however many fields: the rule is about messages, not one field.
         raise f.AcceptanceFailure(
             "error_names_field",
-            invalid.rule,
-            f"message does not name {field!r}",
+            "error names the field",
+            f"the message of a refused {invalid.pointer} [{invalid.rule}] does not name {field!r}",
             exchange,
-            invalid.pointer,
+            fix="error messages need not name the field: --skip-check error_names_field",
         )
 
 
@@ -188,7 +215,12 @@ def junk_rejected(exchange: Exchange) -> None:
 
 
 class Checker:
-    """Runs registered checks by name, except those in ``skip``; counts what ran."""
+    """Runs registered checks by name, except those in ``skip``; counts what ran, per phase.
+
+    A failure of a guessed rule is recorded as drift and does not raise; a check (other than
+    the shape checks) of an answer that stayed 429 records "could not judge". Both return
+    False, so the caller stops judging that answer; a passed check returns True.
+    """
 
     def __init__(self, skip: Iterable[str] = ()) -> None:
         self.skip = frozenset(skip)
@@ -196,12 +228,42 @@ class Checker:
         if unknown:
             raise ValueError(f"unknown checks: {', '.join(sorted(unknown))}")
         self.counts: dict[str, int] = {}
+        #: (phase, check) -> how often it ran.
+        self.by_phase: dict[tuple[str, str], int] = {}
+        self.phase = ""
+        self.tally = Tally()
 
-    def __call__(self, name: str, *args: Any) -> None:
+    def __call__(self, name: str, *args: Any) -> bool:
         if name in self.skip:
-            return
+            return True
+        exchange = next((a for a in args if isinstance(a, Exchange)), None)
+        if exchange is not None and exchange.throttled and name not in SHAPE_CHECKS:
+            reason = f"HTTP 429 after {exchange.attempts} attempt(s), not an answer to judge"
+            self.tally.add_unjudged(Unjudged(self.phase, name, reason, exchange.describe()))
+            return False
         self.counts[name] = self.counts.get(name, 0) + 1
-        CHECKS[name].function(*args)
+        key = (self.phase, name)
+        self.by_phase[key] = self.by_phase.get(key, 0) + 1
+        try:
+            CHECKS[name].function(*args)
+        except f.ContractFailure as failure:
+            failure.grade = failure.grade or CHECKS[name].grade
+            if failure.grade is None or not failure.grade.is_guess:
+                raise
+            self.tally.add_drift(_drift(self.phase, failure))
+            return False
+        return True
+
+
+def _drift(phase: str, failure: f.ContractFailure) -> Drift:
+    assert failure.grade is not None
+    evidence = failure.message
+    if failure.exchange is not None:
+        evidence += "\n" + failure.exchange.describe(300)
+    fix = failure.fix or f"relax or drop the guessed rule '{failure.rule}' in the pack"
+    return Drift(
+        phase, failure.check, failure.rule, failure.pointer, failure.grade.source, evidence, fix
+    )
 
 
 __all__ = ["CHECKS", "TERMINAL", "Check", "Checker", "lifecycle_checks", "task_of"]

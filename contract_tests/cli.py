@@ -1,7 +1,10 @@
 """``piapi-mock contract``: run the contract suite against any server.
 
-Exit status 0 when no rule is broken, 1 on any violation (the report names the check, the
-rule, the JSON pointer, the evidence and the shrunk example), 2 on a usage error.
+Exit status 0 when no documented or observed rule is broken (guessed rules the server does
+not share are reported as drift), 1 on any violation, on a check that could not be judged
+(HTTP 429 after the retries) or, with ``--strict-guesses``, on drift; 2 on a usage error, an
+unreachable server or a refused key. Progress goes to stderr as each phase starts and ends;
+``--junit`` and ``--json`` write reports CI can read.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TextIO
 
 
 def _usd(text: str) -> Decimal:
@@ -38,15 +41,39 @@ def register(commands: Any) -> None:
         "--allow-spend-usd",
         type=_usd,
         default=Decimal(0),
-        help="without a control plane: create real tasks up to this total price",
+        help="without a control plane: create real tasks up to this total price (each create "
+        "is priced before it is sent; a task that cannot be cancelled counts in full)",
     )
     parser.add_argument("--wait-budget", type=float, default=900.0, help="seconds to wait (live)")
     parser.add_argument("--price-table", default="seed", help="price table the target bills by")
     parser.add_argument("--skip-check", action="append", default=[], metavar="NAME")
     parser.add_argument("--phase", action="append", default=[], metavar="NAME", help="only these")
+    parser.add_argument(
+        "--task-type",
+        action="append",
+        default=[],
+        metavar="MODEL/TASK_TYPE",
+        help="only these model/task_type pairs (repeatable)",
+    )
+    parser.add_argument(
+        "--strict-guesses",
+        action="store_true",
+        help="a guessed rule the server does not share (drift) fails the run",
+    )
+    parser.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--json", metavar="PATH", help="write a JSON report")
     parser.add_argument("--list-checks", action="store_true", help="print the checks and exit")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument(
+        "--max-retry-wait", type=float, default=30.0, help="longest Retry-After honoured (s)"
+    )
     parser.set_defaults(run=run)
+
+
+def _line_buffered(stream: TextIO) -> None:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(line_buffering=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,13 +81,21 @@ def run(args: argparse.Namespace) -> int:
     import httpx
 
     from contract_tests.checks import CHECKS
-    from contract_tests.endpoint import Endpoint
-    from contract_tests.suite import DEFAULT_EXAMPLES, SuiteOptions, run_suite
+    from contract_tests.endpoint import Endpoint, Retry
+    from contract_tests.junit import write_json, write_junit
+    from contract_tests.suite import DEFAULT_EXAMPLES, KeyRefused, SuiteOptions, run_suite
 
     if args.list_checks:
         for check in CHECKS.values():
-            print(f"{check.name:<25}{check.doc.replace('``', '`')}")
+            guessed = " (a guess: its failures are drift)" if check.grade else ""
+            print(f"{check.name:<25}{check.doc.replace('``', '`')}{guessed}")
         return 0
+    _line_buffered(sys.stdout)
+    _line_buffered(sys.stderr)
+
+    def progress(line: str) -> None:
+        print(f"piapi-mock contract: {line}", file=sys.stderr, flush=True)
+
     options = SuiteOptions(
         max_examples=args.max_examples or DEFAULT_EXAMPLES,
         seed=args.seed,
@@ -69,13 +104,24 @@ def run(args: argparse.Namespace) -> int:
         price_table=args.price_table,
         skip=tuple(args.skip_check),
         only=tuple(args.phase),
+        strict_guesses=args.strict_guesses,
+        progress=progress,
+        retry=Retry(max_wait=args.max_retry_wait),
+        task_types=tuple(args.task_type),
     )
     with httpx.Client(base_url=args.base_url, timeout=args.timeout) as client:
         endpoint = Endpoint(client, args.api_key, args.other_api_key)
         try:
             report = run_suite(endpoint, options)
+        except KeyRefused as exc:
+            print(f"piapi-mock contract: {exc}", file=sys.stderr)
+            return 2
         except httpx.HTTPError as exc:
             print(f"piapi-mock contract: cannot reach {args.base_url}: {exc}", file=sys.stderr)
             return 2
-    print(report.render())
-    return 0 if report.ok else 1
+    if args.junit:
+        write_junit(report, args.junit)
+    if args.json:
+        write_json(report, args.json)
+    print(report.render(), flush=True)
+    return report.exit_code

@@ -3,11 +3,17 @@
 An :class:`Endpoint` wraps any synchronous ``httpx.Client`` (a real socket, or an in-process
 transport such as Starlette's ``TestClient``) and knows whether the target has the fake's
 ``/_mock`` control plane and its webhook delivery log.
+
+A 429 (any request) or a 5xx (a GET or DELETE, which cannot create anything) is not an answer
+to judge: :class:`Retry` sends the request again after ``Retry-After`` (bounded), and only the
+last answer is returned, with the number of attempts.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -31,6 +37,15 @@ class Exchange:
     status: int
     text: str
     content_type: str = ""
+    #: How many times the request was sent (retries after a 429/5xx included).
+    attempts: int = 1
+    #: The last answer's ``Retry-After`` header ("" if none).
+    retry_after: str = ""
+
+    @property
+    def throttled(self) -> bool:
+        """A 429 even after the retries: the server did not answer the question asked."""
+        return self.status == 429
 
     @property
     def json(self) -> Any:
@@ -55,12 +70,48 @@ def _brief(value: Any, limit: int) -> str:
 
 
 @dataclass
+class Retry:
+    """How a 429 or 5xx is retried: ``attempts`` in all, waiting ``Retry-After`` seconds.
+
+    A missing or unreadable ``Retry-After`` waits ``default_wait``; every wait is capped at
+    ``max_wait`` and all of them together at ``total_wait`` (then the answer is kept as is).
+    ``sleep`` is injectable (tests never wait).
+    """
+
+    attempts: int = 3
+    default_wait: float = 1.0
+    max_wait: float = 30.0
+    total_wait: float = 300.0
+    sleep: Callable[[float], None] = time.sleep
+    waited: float = 0.0
+
+    def wait(self, header: str) -> bool:
+        """Wait before the next attempt; False if the total bound forbids it."""
+        try:
+            seconds = float(header) if header else self.default_wait
+        except ValueError:
+            seconds = self.default_wait
+        seconds = min(max(seconds, 0.0), self.max_wait)
+        if self.waited + seconds > self.total_wait:
+            return False
+        self.waited += seconds
+        self.sleep(seconds)
+        return True
+
+
+def _retryable(method: str, status: int) -> bool:
+    """429 always; a 5xx only where a retry cannot create a second task."""
+    return status == 429 or (status >= 500 and method in {"GET", "DELETE", "HEAD"})
+
+
+@dataclass
 class Endpoint:
     """A PiAPI-compatible server: base URL (in ``client``), the caller's key, another key."""
 
     client: httpx.Client
     api_key: str
     other_key: str = ""
+    retry: Retry = field(default_factory=Retry)
     _probed: dict[str, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -83,7 +134,13 @@ class Endpoint:
             content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         if content is not None:
             headers["content-type"] = "application/json"
+        attempts = 1
         response = self.client.request(method, path, content=content, headers=headers)
+        while attempts < self.retry.attempts and _retryable(method, response.status_code):
+            if not self.retry.wait(response.headers.get("retry-after", "")):
+                break
+            attempts += 1
+            response = self.client.request(method, path, content=content, headers=headers)
         shown = body if body is not MISSING else (raw.decode("utf-8", "replace") if raw else body)
         return Exchange(
             method,
@@ -92,6 +149,8 @@ class Endpoint:
             response.status_code,
             response.text,
             response.headers.get("content-type", ""),
+            attempts,
+            response.headers.get("retry-after", ""),
         )
 
     def create(self, body: Any, key: str | None = None) -> Exchange:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contract_tests.endpoint import Exchange
+from contract_tests.verdicts import Grade
 
 
 class ContractFailure(AssertionError):
@@ -11,6 +12,8 @@ class ContractFailure(AssertionError):
     ``check`` is the registered check that caught it, ``rule`` the rule's name (a JSON Schema
     keyword such as ``enum`` or a named rule such as ``statuses move forward``), ``pointer``
     the JSON pointer into the offending document, ``schema`` the schema file that says so.
+    ``grade`` says where the rule comes from (a guessed rule the server does not share is
+    drift, not a violation) and ``fix`` what to change in the pack if it is drift.
     """
 
     def __init__(
@@ -21,8 +24,12 @@ class ContractFailure(AssertionError):
         exchange: Exchange | None = None,
         pointer: str = "",
         schema: str = "",
+        grade: Grade | None = None,
+        fix: str = "",
     ) -> None:
         self.check = check
+        self.grade = grade
+        self.fix = fix
         self.rule = rule
         self.message = message
         self.exchange = exchange

@@ -3,6 +3,12 @@
 A drawn :class:`Invalid` carries the body and the (pointer, rule) it breaks, the same pair
 :mod:`mock_server.schema_registry` reports, so a failing check says which rule a server let
 through. Each mutation starts from a valid body of a fitting shape and changes one thing.
+
+Each mutation also has a :class:`~contract_tests.verdicts.Grade`: the ``x-provenance`` of the
+rule it breaks (read from the registry's violation of a fixed example), else the kit's own
+statement below. A guessed rule the server does not share is drift, not a violation, and a
+mutation of a guessed rule may be accepted (and billed) by a server that keeps PiAPI's
+documented contract, so without a budget the suite does not send it to a real server.
 """
 
 from __future__ import annotations
@@ -16,6 +22,11 @@ from typing import Any, Final
 from hypothesis import strategies as st
 
 from contract_tests.strategies import Body, valid_requests
+from contract_tests.verdicts import SCHEMA, Grade, grade_of, guess
+from mock_server.contract_rules import request_violations
+
+#: The schema file the omni rules live in (what a drift report tells you to change).
+INPUT_SCHEMA: Final = "schemas/kling-omni-input.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,8 @@ class Invalid:
     pointer: str
     rule: str
     body: Body
+    grade: Grade = SCHEMA
+    schema: str = INPUT_SCHEMA
 
     def __repr__(self) -> str:
         return f"Invalid({self.name!r}: {self.pointer} [{self.rule}], body={self.body!r})"
@@ -156,6 +169,78 @@ MUTATIONS: Final[tuple[Mutation, ...]] = (
 )
 
 
+#: Where the kit itself knows a mutated rule is a guess (used when the schema says nothing).
+GUESSES: Final[dict[str, str]] = {
+    "prompt too long": "upstream Kling's 2,500-character limit; PiAPI publishes none",
+    "shot prompt empty": "upstream Kling's shot prompt rule; PiAPI publishes none",
+    "eight images": "upstream Kling's 7 images; PiAPI states no count",
+    "image not a URL": "PiAPI says 'valid image URLs' but does not say what it checks",
+    "image reference missing": "we assume a missing @image_N is refused up front",
+    "prompt missing": "PiAPI's omni schema has no required list; we require a prompt",
+    "o1 duration 3": "the o1 docs page could not be read; 5 and 10 s are the priced clips",
+    "o1 with audio": "the o1 docs page could not be read; upstream O1 has no audio",
+    "o1 multi-shot": "the o1 docs page could not be read; upstream O1 has no multi-shot",
+    "o1 prompt missing": "the o1 docs page could not be read; its curl example has a prompt",
+    "service mode unknown": "PiAPI names public and private but does not say others fail",
+    "webhook endpoint not a URL": "PiAPI does not say it validates the endpoint",
+}
+#: Valid bodies of each shape to which a mutation is applied to read its rule's grade.
+_EXAMPLES: Final[dict[str | None, Body]] = {
+    None: {
+        "model": "kling",
+        "task_type": "omni_video_generation",
+        "input": {"version": "3.0", "prompt": "a cat", "images": ["https://example.test/a.png"]},
+        "config": {
+            "service_mode": "public",
+            "webhook_config": {"endpoint": "https://example.test/hook", "secret": "s"},
+        },
+    },
+    "multi": {
+        "model": "kling",
+        "task_type": "omni_video_generation",
+        "input": {
+            "version": "3.0",
+            "images": ["https://example.test/a.png"],
+            "multi_shots": [{"prompt": "one", "duration": 3}, {"prompt": "two", "duration": 3}],
+        },
+    },
+    "o1": {
+        "model": "kling",
+        "task_type": "omni_video_generation",
+        "input": {"version": "o1", "prompt": "a cat", "duration": 5},
+    },
+}
+
+
+def example(mutation: Mutation) -> Body:
+    """A fixed body of the mutation's shape, broken by it."""
+    body = copy.deepcopy(_EXAMPLES.get(mutation.shape, _EXAMPLES[None]))
+    mutation.apply(body)
+    return body
+
+
+@cache
+def grade(mutation: Mutation) -> Grade:
+    """Where the broken rule comes from: the schema's ``x-provenance``, else :data:`GUESSES`."""
+    found = request_violations(example(mutation))
+    same = [v for v in found if (v.pointer, v.rule) == (mutation.pointer, mutation.rule)]
+    for violation in same or found[:1]:
+        known = grade_of(violation)
+        if known is not None:
+            return known
+    reason = GUESSES.get(mutation.name)
+    return guess(reason) if reason else SCHEMA
+
+
+def schema_of(pointer: str) -> str:
+    """The schema file that states the rule at ``pointer`` of a create body."""
+    if pointer.startswith("/input/"):
+        return INPUT_SCHEMA
+    if pointer.startswith("/config/"):
+        return "schemas/task-config.json"
+    return "schemas/create-task-request.json"
+
+
 def mutations(names: tuple[str, ...] = ()) -> tuple[Mutation, ...]:
     """The known mutations (only those named, if ``names`` is given)."""
     if not names:
@@ -177,6 +262,9 @@ def _mutated(mutation: Mutation) -> st.SearchStrategy[Invalid]:
     def apply(base: Body) -> Invalid:
         body = copy.deepcopy(base)
         mutation.apply(body)
-        return Invalid(mutation.name, mutation.pointer, mutation.rule, body)
+        rule = grade(mutation)
+        return Invalid(
+            mutation.name, mutation.pointer, mutation.rule, body, rule, schema_of(mutation.pointer)
+        )
 
     return valid_requests(mutation.shape).map(apply)

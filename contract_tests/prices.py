@@ -39,6 +39,30 @@ class Prices:
         audio = "audio" if task_input.get("enable_audio") else "no_audio"
         return self.per_second[resolution][audio] * seconds(task_input)
 
+    def worst(self, task_input: Any) -> Decimal:
+        """The price of any input, even an invalid one: the table's, else the dearest task.
+
+        What the budget reserves before sending a request a server might wrongly accept.
+        """
+        try:
+            return self.usd(task_input)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return self.dearest
+
+    @property
+    def dearest(self) -> Decimal:
+        """The most a single task can cost (15 s at the dearest per-second rate, or a clip)."""
+        per_second = max(v for row in self.per_second.values() for v in row.values())
+        clip = max(v for row in self.o1_per_clip.values() for v in row.values())
+        return max(per_second * 15, clip)
+
+    @property
+    def cheapest(self) -> Decimal:
+        """The least a task can cost (one 1 s shot at the cheapest rate, or a clip)."""
+        per_second = min(v for row in self.per_second.values() for v in row.values())
+        clip = min(v for row in self.o1_per_clip.values() for v in row.values())
+        return min(per_second, clip)
+
     def points(self, task_input: Mapping[str, Any]) -> int:
         """The price in points (1 USD = ``points_per_usd``), rounded half up."""
         exact = self.usd(task_input) * self.points_per_usd

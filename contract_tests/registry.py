@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from contract_tests.endpoint import Exchange
+from contract_tests.verdicts import Grade, guess
 
 CheckFunction = Callable[..., None]
 RANK: Final = {"staged": 0, "pending": 0, "processing": 1}
@@ -24,6 +25,8 @@ class Check:
 
     name: str
     function: CheckFunction
+    #: Set when the check itself is a guess of the kit (its failures are drift).
+    grade: Grade | None = None
 
     @property
     def doc(self) -> str:
@@ -38,6 +41,16 @@ def check(function: CheckFunction) -> CheckFunction:
     """Register ``function`` as a check under its name."""
     CHECKS[function.__name__] = Check(function.__name__, function)
     return function
+
+
+def guessed(reason: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check whose rule is the kit's guess (PiAPI documents nothing): drift."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        CHECKS[function.__name__] = Check(function.__name__, function, guess(reason))
+        return function
+
+    return register
 
 
 def task_of(exchange: Exchange) -> dict[str, Any]:

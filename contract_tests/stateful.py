@@ -45,12 +45,39 @@ ADVANCES = (0.5, 1.0, 5.0, 30.0, 90.0, 150.0, 300.0)
 
 
 @dataclass
+class Charge:
+    """A task the run created: where, what it costs (USD), and whether a cancel worked."""
+
+    task_id: str
+    phase: str
+    usd: Decimal
+    cancelled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON report's form."""
+        return {
+            "task_id": self.task_id,
+            "phase": self.phase,
+            "price_usd": str(self.usd),
+            "cancelled": self.cancelled,
+            "billed_usd": "0" if self.cancelled else str(self.usd),
+        }
+
+
+@dataclass
 class Budget:
-    """Money (USD) the run may spend creating tasks, and seconds it may wait; None = unlimited."""
+    """Money (USD) the run may spend creating tasks, and seconds it may wait; None = unlimited.
+
+    :meth:`spend` reserves a create's price *before* it is sent (refused if it would exceed
+    ``usd``); :meth:`refund` gives it back when nothing was created; :meth:`charge` records a
+    created task and :meth:`cancelled` releases its price once a cancel worked. ``spent`` is
+    therefore what the run may have been billed: every task not cancelled, in full.
+    """
 
     usd: Decimal | None = None
     wait_seconds: float = 0.0
     spent: Decimal = Decimal(0)
+    charges: list[Charge] = field(default_factory=list)
 
     def spend(self, usd: Decimal) -> bool:
         """Take ``usd`` from the budget if it is there."""
@@ -59,9 +86,29 @@ class Budget:
         self.spent += usd
         return True
 
-    def can_spend(self) -> bool:
-        """Whether any task may still be created."""
-        return self.usd is None or self.spent < self.usd
+    def refund(self, usd: Decimal) -> None:
+        """Give back a reservation (the request created nothing)."""
+        self.spent -= usd
+
+    def charge(self, task_id: str, phase: str, usd: Decimal) -> None:
+        """Record a created task (its price stays spent until :meth:`cancelled`)."""
+        self.charges.append(Charge(task_id, phase, usd))
+
+    def cancelled(self, task_id: str) -> None:
+        """A cancel of ``task_id`` worked: it is not billed."""
+        for item in self.charges:
+            if item.task_id == task_id and not item.cancelled:
+                item.cancelled = True
+                self.spent -= item.usd
+
+    def left(self) -> Decimal | None:
+        """What may still be spent (None = unlimited)."""
+        return None if self.usd is None else self.usd - self.spent
+
+    def can_spend(self, usd: Decimal = Decimal(0)) -> bool:
+        """Whether a task of ``usd`` (any task if 0) may still be created."""
+        left = self.left()
+        return left is None or (left > usd if usd == 0 else left >= usd)
 
 
 @dataclass
@@ -79,6 +126,8 @@ class MachineConfig:
     snapshots: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: How many of the sink's webhooks were checked already.
     hooks_checked: int = 0
+    #: Whether the target was seen delivering to the sink (set by :meth:`settle_webhooks`).
+    delivering: bool = False
 
     def check_webhooks(self) -> None:
         """Check every webhook that arrived since the last call, for tasks the run created."""
@@ -99,7 +148,8 @@ class MachineConfig:
         The fake delivers in the background. Terminal events are sent in every webhook mode,
         so the wait ends as soon as they are in; the other events are checked if they came.
         """
-        if self.sink is not None and self._delivering():
+        self.delivering = self.sink is not None and self._delivering()
+        if self.sink is not None and self.delivering:
             hooked = {t for t, seen in self.snapshots.items() if self._hooked(seen)}
             expected = {(t, s) for t in hooked for s in self.snapshots[t] if s in TERMINAL}
             self.sink.wait_for_events(expected, SETTLE_SECONDS)
@@ -160,15 +210,26 @@ def lifecycle_machine(config: MachineConfig) -> type[RuleBasedStateMachine]:
             config.checker("json_content_type", exchange)
             config.checker("envelope_valid", exchange, kind)
 
-        @precondition(lambda self: len(self.histories) < MAX_TASKS and config.budget.can_spend())
+        @precondition(
+            lambda self: (
+                len(self.histories) < MAX_TASKS and config.budget.can_spend(config.prices.cheapest)
+            )
+        )
         @rule(target=tasks, body=requests)
         def create(self, body: dict[str, Any]) -> Any:
-            if not config.budget.spend(config.prices.usd(body["input"])):
+            price = config.prices.usd(body["input"])
+            if not config.budget.spend(price):
                 return multiple()
             if config.sink is not None:  # every task reports to the sink: webhooks get checked
                 body = _hooked_to(body, config.sink.url)
             exchange = config.endpoint.create(body)
-            config.checker("valid_accepted", exchange)
+            created = str(task_of(exchange).get("task_id") or "") if exchange.status == 200 else ""
+            if created:
+                config.budget.charge(created, "lifecycle", price)
+            else:
+                config.budget.refund(price)
+            if not config.checker("valid_accepted", exchange):
+                return multiple()
             self._envelope(exchange)
             config.checker("created_pending", exchange)
             config.checker("create_echoes", exchange, body)
@@ -199,6 +260,8 @@ def lifecycle_machine(config: MachineConfig) -> type[RuleBasedStateMachine]:
             self.poll(task_id)
             before = self.histories[task_id][-1][1].get("status")
             exchange = config.endpoint.cancel(task_id)
+            if exchange.status == 200:
+                config.budget.cancelled(task_id)
             self._envelope(exchange, "cancel")
             after = config.endpoint.get(task_id)
             self._envelope(after)

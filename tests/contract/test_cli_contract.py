@@ -102,8 +102,9 @@ def test_a_spend_budget_creates_tasks_within_it() -> None:
     )
     with asgi_client(create_asgi(backend=backend)) as client:
         report = run_suite(Endpoint(client, "live-key"), options)
-    assert 0 < report.spent_usd <= budget
-    assert len(backend.store) > 0
+    assert len(backend.store) == len(report.charges) > 0, "every task created is reported"
+    assert all(c.cancelled for c in report.charges), "valid_requests cancels what it creates"
+    assert report.spent_usd == 0 <= budget
 
 
 def test_list_checks(capsys: pytest.CaptureFixture[str]) -> None:

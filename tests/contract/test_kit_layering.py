@@ -19,7 +19,8 @@ KIT = Path(contract_tests.__file__).parent
 KIT_MODULES = [
     *("__init__", "asgi", "checks", "cli", "client", "drawn_server", "drawn_tasks", "endpoint"),
     *("facts", "failures", "hooks", "instants", "invalid", "lifecycle_checks", "phases"),
-    *("prices", "profiles", "registry", "stateful", "strategies", "suite"),
+    *("junit", "prices", "profiles", "registry", "report", "stateful", "strategies", "suite"),
+    "verdicts",
 ]
 FORBIDDEN = ("mock_server.domain", "mock_server.web")
 ALLOWED_LAZY = {("client.py", "mock_server.web.app", "create_asgi")}
