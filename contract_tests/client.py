@@ -8,6 +8,13 @@ error answer). It answers either from the fake in-process (``answer="fake"``, th
 from Hypothesis (``answer="drawn"`` with ``data=`` a ``st.data()`` object): long pending,
 failures, awkward-but-valid fields, optional transient 429/5xx.
 
+It also holds the client to :mod:`mock_server.polling_rules` (``poll_policy=``): polling a
+task it has seen finished, polling faster than ``min_interval``, retrying a 429 before its
+``Retry-After``, or never stopping (the router then raises
+:class:`~mock_server.polling_rules.RunawayClient` into the client). Time there is the wall
+clock plus :meth:`ContractRouter.sleep` and :meth:`ContractRouter.advance` seconds: give the
+client ``sleep=router.sleep`` and it is judged without waiting.
+
 Works for sync and async httpx clients: answers are computed synchronously (the fake runs on a
 private event loop in a thread).
 """
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -26,6 +34,7 @@ import respx
 from contract_tests.asgi import PortalTransport
 from contract_tests.drawn_server import Answer, DrawnServer
 from mock_server.contract_rules import request_violations
+from mock_server.polling_rules import PollPolicy, PollWatch
 from mock_server.schema_registry import Violation
 
 _TASK: Final = re.compile(r"^/api/v1/task/([^/]+)$")
@@ -108,6 +117,7 @@ class ContractRouter:
         base_url: str = "https://api.piapi.ai",
         transient_errors: bool = False,
         strict: bool = True,
+        poll_policy: PollPolicy | None = None,
     ) -> None:
         if answer == "drawn" and data is None:
             raise ValueError('answer="drawn" needs data= (a Hypothesis st.data() object)')
@@ -116,6 +126,10 @@ class ContractRouter:
         self.strict = strict
         self.violations: list[ClientViolation] = []
         self.drawn = DrawnServer(data, transient_errors) if answer == "drawn" else None
+        #: Seconds added to the wall clock by :meth:`sleep` and :meth:`advance`.
+        self.slept = 0.0
+        self.watch = PollWatch(poll_policy or PollPolicy(), self.now)
+        self._polls_taken = 0
         self._app, self._settings = app, settings
         self._transport: PortalTransport | None = None
         self.router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
@@ -151,9 +165,18 @@ class ContractRouter:
         if self.violations:
             raise ClientContractError(self.violations)
 
+    def now(self) -> float:
+        """The time the polling rules judge in: wall seconds plus the seconds slept."""
+        return time.monotonic() + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        """A client's ``sleep`` that waits for nothing but counts for the polling rules."""
+        self.slept += max(seconds, 0.0)
+
     def advance(self, seconds: float) -> None:
         """Move the in-process fake's virtual clock (``answer="fake"`` only)."""
         assert self._transport is not None, "advance needs answer='fake' inside the with block"
+        self.sleep(seconds)
         request = httpx.Request(
             "POST", self.base_url + "/_mock/clock/advance", json={"seconds": seconds}
         )
@@ -164,16 +187,35 @@ class ContractRouter:
     def _handle(self, request: httpx.Request) -> httpx.Response:
         found = check_request(request)
         self.violations += found
+        method, path = request.method, request.url.path
+        try:
+            self.watch.request(method, path)
+        finally:
+            self._take_poll_violations()
         if self._transport is not None:
-            return self._transport.handle_request(request)
-        return _response(*self._drawn(request, found))
+            response = self._transport.handle_request(request)
+        else:
+            response = _response(*self._drawn(request, found))
+        self.watch.answered(
+            method,
+            path,
+            response.status_code,
+            _status(response),
+            response.headers.get("retry-after", ""),
+        )
+        return response
+
+    def _take_poll_violations(self) -> None:
+        for v in self.watch.found[self._polls_taken :]:
+            self.violations.append(ClientViolation(v.method, v.path, "", v.rule, v.message))
+        self._polls_taken = len(self.watch.found)
 
     def _drawn(self, request: httpx.Request, found: list[ClientViolation]) -> Answer:
         assert self.drawn is not None
         if found:
             code = 401 if found[0].pointer == "/headers/x-api-key" else 400
             code = 404 if found[0].rule == "route" else code
-            return code, {"code": code, "data": None, "message": "; ".join(map(str, found))}
+            return code, {"code": code, "data": None, "message": "; ".join(map(str, found))}, {}
         path = request.url.path
         if request.method == "POST" and path == "/api/v1/task":
             return self.drawn.create(json.loads(request.content))
@@ -183,7 +225,7 @@ class ContractRouter:
             return self.drawn.get(task_id)
         if task_id:
             return self.drawn.cancel(task_id)
-        return 200, {"code": 200, "data": {"unlimited": True}, "message": "success"}
+        return 200, {"code": 200, "data": {"unlimited": True}, "message": "success"}, {}
 
     def _video(self, request: httpx.Request) -> httpx.Response | None:
         if self.drawn is not None and str(request.url) in self.drawn.videos:
@@ -191,8 +233,19 @@ class ContractRouter:
         return None
 
 
-def _response(status: int, body: Any) -> httpx.Response:
-    return httpx.Response(status, json=body)
+def _response(status: int, body: Any, headers: dict[str, str]) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def _status(response: httpx.Response) -> str:
+    """The task status in a 200 task answer ("" otherwise)."""
+    if response.status_code != 200:
+        return ""
+    try:
+        data = response.json().get("data")
+    except (ValueError, AttributeError):
+        return ""
+    return str(data.get("status", "")) if isinstance(data, dict) else ""
 
 
 def _new_app(settings: Any) -> Any:

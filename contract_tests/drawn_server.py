@@ -4,6 +4,10 @@ Each created task gets a drawn script: how many polls it stays ``pending`` (some
 many), how many ``processing``, and how it ends (``completed`` with a video, or ``failed``).
 Every answer validates against the schemas and the lifecycle only moves forward, so a correct
 client must get through any of them; a client that assumes more than the contract breaks.
+
+Transient errors (``transient_errors=True``) are bounded, as the real service's are: at most
+``max_transient`` in a row for one task, and every 429 carries ``Retry-After`` (1-3 s), so a
+client with bounded retries that honours it gets through.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from hypothesis import strategies as st
 from contract_tests.drawn_tasks import error_envelopes, tasks
 from contract_tests.instants import ZERO_TIME
 
-Answer = tuple[int, Any]
+#: (HTTP status, JSON body, extra headers).
+Answer = tuple[int, Any, dict[str, str]]
 FAILED_ERROR: Final = {"code": 10000, "raw_message": "", "message": "failed", "detail": None}
 OK_ERROR: Final = {"code": 0, "raw_message": "", "message": "", "detail": None}
 
@@ -31,6 +36,8 @@ class Script:
     failure: dict[str, Any]
     polls: int = 0
     cancelled: bool = False
+    #: Transient errors answered in a row (reset by a real answer).
+    errors_in_a_row: int = 0
 
     @property
     def status(self) -> str:
@@ -64,12 +71,14 @@ class DrawnServer:
     """Answers PiAPI calls from ``data`` (a Hypothesis ``st.data()`` object).
 
     With ``transient_errors`` a GET may first answer a drawn 429/5xx error envelope, as the
-    real service sometimes does; a robust client retries.
+    real service sometimes does (at most ``max_transient`` in a row; a 429 says
+    ``Retry-After``); a robust client retries.
     """
 
     data: Any
     transient_errors: bool = False
     long_pending: int = 60
+    max_transient: int = 2
     scripts: dict[str, Script] = field(default_factory=dict)
     videos: set[str] = field(default_factory=set)
     answered: int = 0
@@ -91,10 +100,16 @@ class DrawnServer:
         script = self.scripts.get(task_id)
         if script is None:
             return _error(404, f"task {task_id} not found")
-        if self.transient_errors and self.data.draw(st.integers(0, 4), label="flaky") == 0:
+        flaky = self.transient_errors and script.errors_in_a_row < self.max_transient
+        if flaky and self.data.draw(st.integers(0, 4), label="flaky") == 0:
             self.answered += 1
+            script.errors_in_a_row += 1
             envelope = self.data.draw(error_envelopes((429, 500, 502, 503)), label="error")
-            return envelope["code"], envelope
+            headers = {}
+            if envelope["code"] == 429:
+                headers["retry-after"] = str(self.data.draw(st.integers(1, 3), label="wait"))
+            return envelope["code"], envelope, headers
+        script.errors_in_a_row = 0
         return self._task(script, advance=True)
 
     def cancel(self, task_id: str) -> Answer:
@@ -105,13 +120,13 @@ class DrawnServer:
         if script.status != "pending":
             return _error(400, f"task {task_id} is {script.status}: only pending can be canceled")
         script.cancelled = True
-        return 200, {"code": 200, "message": f"task {task_id} canceled"}
+        return 200, {"code": 200, "message": f"task {task_id} canceled"}, {}
 
     def _task(self, script: Script, advance: bool) -> Answer:
         if advance:
             script.polls += 1
         self.answered += 1
-        return 200, {"code": 200, "data": script.task(), "message": "success"}
+        return 200, {"code": 200, "data": script.task(), "message": "success"}, {}
 
     def _statuses(self) -> list[str]:
         draw = self.data.draw
@@ -135,4 +150,4 @@ def _config_echo(config: Any) -> dict[str, Any]:
 
 
 def _error(code: int, message: str) -> Answer:
-    return code, {"code": code, "data": None, "message": message}
+    return code, {"code": code, "data": None, "message": message}, {}

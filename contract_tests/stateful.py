@@ -175,9 +175,14 @@ class MachineConfig:
 
 
 def _hooked_to(body: dict[str, Any], url: str) -> dict[str, Any]:
-    """``body`` with ``config.webhook_config.endpoint`` set to ``url`` (secret kept)."""
+    """``body`` with ``config.webhook_config.endpoint`` set to ``url``.
+
+    A secret drawn (even ``""``) is kept; where none was drawn one is set, so the header
+    check sees tasks both with and without a secret.
+    """
     config = dict(body.get("config") or {})
-    config["webhook_config"] = {**(config.get("webhook_config") or {}), "endpoint": url}
+    hook = {"secret": "contract-kit-secret", **(config.get("webhook_config") or {})}
+    config["webhook_config"] = {**hook, "endpoint": url}
     return {**body, "config": config}
 
 

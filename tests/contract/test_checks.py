@@ -105,7 +105,7 @@ CASES: dict[str, tuple[tuple[Any, ...], tuple[Any, ...], str]] = {
     "error_names_field": (
         (ERROR_400, LONG),
         (ex({"code": 400, "data": None, "message": "bad"}, 400), LONG),
-        "maximum",
+        "error names the field",
     ),
     "create_echoes": (
         (ex(envelope(task() | {"input": REQUEST["input"]})), REQUEST),

@@ -26,16 +26,25 @@ GOOD: dict[str, Any] = {
 
 
 def wait_for_video(
-    http: httpx.Client, body: dict[str, Any], max_polls: int = 40, headers: Any = None
+    http: httpx.Client,
+    body: dict[str, Any],
+    sleep: Callable[[float], None],
+    max_polls: int = 100,
+    headers: Any = None,
 ) -> dict[str, Any]:
-    """A correct client: create, poll (retrying 429/5xx), stop on a terminal status."""
+    """A correct client: create, poll every 2 s (429: after Retry-After, 5xx: retry), stop on
+    a terminal status, give up after ``max_polls``."""
     headers = KEY if headers is None else headers
     created = http.post("/api/v1/task", json=body, headers=headers)
     created.raise_for_status()
     task_id = created.json()["data"]["task_id"]
     for _ in range(max_polls):
+        sleep(2)
         answer = http.get(f"/api/v1/task/{task_id}", headers=headers)
-        if answer.status_code == 429 or answer.status_code >= 500:
+        if answer.status_code == 429:
+            sleep(float(answer.headers.get("retry-after", "1")))
+            continue
+        if answer.status_code >= 500:
             continue
         task = answer.json()["data"]
         if task["status"] in {"completed", "failed", "cancelled"}:
@@ -53,7 +62,7 @@ def test_a_correct_client_passes_hundreds_of_drawn_answers() -> None:
             ContractRouter("drawn", data=data, transient_errors=True) as router,
             httpx.Client(base_url=BASE) as http,
         ):
-            outcome = wait_for_video(http, body)
+            outcome = wait_for_video(http, body, router.sleep)
             assert router.drawn is not None
             answered.append(router.drawn.answered)
             if outcome["status"] == "completed":
