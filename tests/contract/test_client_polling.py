@@ -37,72 +37,97 @@ def rules(caught: pytest.ExceptionInfo[ClientContractError]) -> list[str]:
     return [v.rule for v in caught.value.violations]
 
 
+def polls_a_finished_task(router: ContractRouter, http: httpx.Client) -> str:
+    task_id = created(http)
+    router.advance(600)
+    for _ in range(4):  # the first poll says "completed": three are too many
+        http.get(f"/api/v1/task/{task_id}")
+        router.sleep(5)
+    return task_id
+
+
+def polls_too_fast(router: ContractRouter, http: httpx.Client) -> str:
+    task_id = created(http)
+    http.get(f"/api/v1/task/{task_id}")
+    http.get(f"/api/v1/task/{task_id}")  # no pause at all
+    return task_id
+
+
+def polls_every_five_seconds(router: ContractRouter, http: httpx.Client) -> str:
+    task_id = created(http)
+    http.get(f"/api/v1/task/{task_id}")
+    router.sleep(5)
+    http.get(f"/api/v1/task/{task_id}")
+    return task_id
+
+
+def retries_429_too_early(router: ContractRouter, http: httpx.Client) -> str:
+    task_id = created(http)
+    router.sleep(2)
+    first = http.get(f"/api/v1/task/{task_id}", headers={"x-mock-fault": "429"})
+    assert first.status_code == 429
+    assert first.headers["retry-after"] == "1"
+    router.sleep(1.5)  # honoured, and then at once again (no 429 this time)
+    http.get(f"/api/v1/task/{task_id}", headers={"x-mock-fault": "429"})
+    http.get(f"/api/v1/task/{task_id}")
+    return task_id
+
+
+def never_stops(router: ContractRouter, http: httpx.Client) -> str:
+    task_id = created(http, {"x-mock-scenario": "stuck"})
+    while True:  # a client without a bound, that also swallows errors
+        router.sleep(3)
+        try:
+            http.get(f"/api/v1/task/{task_id}")
+        except Exception:
+            continue
+
+
+Client = Any
+
+
+def run(client: Client, policy: PollPolicy | None = None, strict: bool = True) -> ContractRouter:
+    router = ContractRouter(poll_policy=policy, strict=strict)
+    with router, httpx.Client(base_url=BASE, headers=KEY) as http:
+        router.task_id = client(router, http)  # type: ignore[attr-defined]
+    return router
+
+
 def test_a_client_that_keeps_polling_a_finished_task_fails() -> None:
-    with pytest.raises(ClientContractError) as caught:  # noqa: PT012 - the with block is the client
-        with ContractRouter() as router, httpx.Client(base_url=BASE, headers=KEY) as http:
-            task_id = created(http)
-            router.advance(600)
-            for _ in range(4):  # the first poll says "completed": three are too many
-                http.get(f"/api/v1/task/{task_id}")
-                router.sleep(5)
+    with pytest.raises(ClientContractError) as caught:
+        run(polls_a_finished_task)
     assert rules(caught) == ["poll after end"]
     message = str(caught.value)
-    assert task_id in message
-    assert "was completed" in message
+    assert "was completed and the client polled it" in message
     assert "polls at" in message
 
 
 def test_a_client_polling_too_fast_fails() -> None:
-    with pytest.raises(ClientContractError) as caught:  # noqa: PT012
-        with ContractRouter(), httpx.Client(base_url=BASE, headers=KEY) as http:
-            task_id = created(http)
-            http.get(f"/api/v1/task/{task_id}")
-            http.get(f"/api/v1/task/{task_id}")  # no pause at all
+    with pytest.raises(ClientContractError) as caught:
+        run(polls_too_fast)
     assert rules(caught) == ["poll interval"]
-    assert f"task {task_id} polled" in str(caught.value)
+    assert "s after the previous poll, at least 1 s due" in str(caught.value)
 
 
 def test_the_minimum_interval_is_configurable() -> None:
-    policy = PollPolicy(min_interval=10)
-    with pytest.raises(ClientContractError) as caught:  # noqa: PT012
-        with ContractRouter(poll_policy=policy) as router, httpx.Client(base_url=BASE) as http:
-            task_id = created(http)
-            http.get(f"/api/v1/task/{task_id}", headers=KEY)
-            router.sleep(5)
-            http.get(f"/api/v1/task/{task_id}", headers=KEY)
+    assert run(polls_every_five_seconds).violations == []
+    with pytest.raises(ClientContractError) as caught:
+        run(polls_every_five_seconds, PollPolicy(min_interval=10))
     assert "at least 10 s due" in str(caught.value)
 
 
 def test_a_client_retrying_a_429_before_retry_after_fails() -> None:
-    with pytest.raises(ClientContractError) as caught:  # noqa: PT012
-        with ContractRouter() as router, httpx.Client(base_url=BASE, headers=KEY) as http:
-            task_id = created(http)
-            router.sleep(2)
-            first = http.get(f"/api/v1/task/{task_id}", headers={"x-mock-fault": "429"})
-            assert first.status_code == 429
-            assert first.headers["retry-after"] == "1"
-            router.sleep(1.5)  # honoured, and then at once again (no 429 this time)
-            http.get(f"/api/v1/task/{task_id}", headers={"x-mock-fault": "429"})
-            http.get(f"/api/v1/task/{task_id}")
+    with pytest.raises(ClientContractError) as caught:
+        run(retries_429_too_early)
     assert rules(caught) == ["Retry-After", "poll interval"]
     assert "before the Retry-After: 1" in str(caught.value)
 
 
 def test_a_client_that_never_stops_is_stopped_with_its_polls() -> None:
-    policy = PollPolicy(max_polls=20)
-    router = ContractRouter(poll_policy=policy, strict=False)
-    with router, httpx.Client(base_url=BASE) as http:
-        task_id = created(http, {"x-mock-scenario": "stuck"})
-        with pytest.raises(RunawayClient) as caught:
-            while True:  # a client without a bound, that also swallows errors
-                router.sleep(3)
-                try:
-                    http.get(f"/api/v1/task/{task_id}", headers=KEY)
-                except Exception:  # noqa: BLE001, S112 - the broken client's own habit
-                    continue
-        assert f"task {task_id} polled 21 times" in str(caught.value)
-        assert "never stops" in str(caught.value)
-    assert [v.rule for v in router.violations] == ["never stops"]
+    with pytest.raises(RunawayClient) as caught:
+        run(never_stops, PollPolicy(max_polls=20), strict=False)
+    assert "polled 21 times, still not finished" in str(caught.value)
+    assert "never stops" in str(caught.value)
 
 
 def test_a_correct_client_passes_every_polling_rule() -> None:
