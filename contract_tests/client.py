@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -118,6 +119,8 @@ class ContractRouter:
         transient_errors: bool = False,
         strict: bool = True,
         poll_policy: PollPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        on_advance: Callable[[float], None] | None = None,
     ) -> None:
         if answer == "drawn" and data is None:
             raise ValueError('answer="drawn" needs data= (a Hypothesis st.data() object)')
@@ -132,6 +135,8 @@ class ContractRouter:
         self._polls_taken = 0
         self._app, self._settings = app, settings
         self._transport: PortalTransport | None = None
+        self._clock = clock
+        self._on_advance = on_advance
         self.router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
         self.router.route(url__startswith=self.base_url + "/").mock(side_effect=self._handle)
         self.router.route(method="GET").mock(side_effect=self._video)
@@ -166,8 +171,13 @@ class ContractRouter:
             raise ClientContractError(self.violations)
 
     def now(self) -> float:
-        """The time the polling rules judge in: wall seconds plus the seconds slept."""
-        return time.monotonic() + self.slept
+        """The time the polling rules judge in: wall seconds plus the seconds slept.
+
+        With ``clock=`` (e.g. the ``piapi_mock`` fake's virtual seconds), that clock is added
+        too, so a client sleeping through the fake's clock is judged in it.
+        """
+        extra = self._clock() if self._clock is not None else 0.0
+        return time.monotonic() + self.slept + extra
 
     def sleep(self, seconds: float) -> None:
         """A client's ``sleep`` that waits for nothing but counts for the polling rules."""
@@ -175,6 +185,9 @@ class ContractRouter:
 
     def advance(self, seconds: float) -> None:
         """Move the in-process fake's virtual clock (``answer="fake"`` only)."""
+        if self._on_advance is not None:  # watching another fake: its clock is ours
+            self._on_advance(seconds)
+            return
         assert self._transport is not None, "advance needs answer='fake' inside the with block"
         self.sleep(seconds)
         request = httpx.Request(
@@ -185,25 +198,37 @@ class ContractRouter:
             raise RuntimeError(f"advance: HTTP {response.status_code}: {response.text}")
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
-        found = check_request(request)
-        self.violations += found
-        method, path = request.method, request.url.path
-        try:
-            self.watch.request(method, path)
-        finally:
-            self._take_poll_violations()
+        found = self.before(request)
         if self._transport is not None:
             response = self._transport.handle_request(request)
         else:
             response = _response(*self._drawn(request, found))
+        self.after(request, response)
+        return response
+
+    def before(self, request: httpx.Request) -> list[ClientViolation]:
+        """Judge a request about to be answered (by this router, or by another fake).
+
+        Returns its shape violations; may raise
+        :class:`~mock_server.polling_rules.RunawayClient`.
+        """
+        found = check_request(request)
+        self.violations += found
+        try:
+            self.watch.request(request.method, request.url.path)
+        finally:
+            self._take_poll_violations()
+        return found
+
+    def after(self, request: httpx.Request, response: httpx.Response) -> None:
+        """Note the answer a request got (a 429's ``Retry-After``, a task's status)."""
         self.watch.answered(
-            method,
-            path,
+            request.method,
+            request.url.path,
             response.status_code,
             _status(response),
             response.headers.get("retry-after", ""),
         )
-        return response
 
     def _take_poll_violations(self) -> None:
         for v in self.watch.found[self._polls_taken :]:

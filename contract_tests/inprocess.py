@@ -109,6 +109,10 @@ class InProcessMock(Target):
         origin = re.escape(self.base_url)
         self.router.route(url__regex=rf"^{origin}(?:[/?#]|$)").mock(side_effect=self._answer)
         self.router.route(host__in=LOOPBACK).pass_through()
+        #: Who sees every request before it is answered and its answer after (the
+        #: ``piapi_contract`` fixture, when a test uses both): ``before(request)``,
+        #: ``after(request, response)``.
+        self.watchers: list[Any] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -131,15 +135,23 @@ class InProcessMock(Target):
 
     def _answer(self, request: httpx.Request) -> Any:
         if _IN_ASYNC.get():
-            return self._asgi(request)
+            return self._asgi(request)  # watchers see it on the caller's loop
         request.read()
+        for watcher in self.watchers:
+            watcher.before(request)
         return self._portal.call(self._asgi, request)
 
     async def _asgi(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
+        if _IN_ASYNC.get():  # an async client: this runs on its loop (sync: already seen)
+            for watcher in self.watchers:
+                watcher.before(request)
         response = await self._transport.handle_async_request(request)
         body = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=body)
+        answer = httpx.Response(response.status_code, headers=response.headers, content=body)
+        for watcher in self.watchers:
+            watcher.after(request, answer)
+        return answer
 
     # -- control -----------------------------------------------------------------------------
 

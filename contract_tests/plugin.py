@@ -8,7 +8,11 @@ Fixtures:
   reset for every test) for ``requests``, subprocesses and other languages.
 * ``piapi_webhooks`` - a real local webhook receiver (``url``, ``wait_for``, ``deliveries``).
 * ``piapi_contract`` - the contract kit's client-side router: the fake answers in-process and
-  every request the client sends is held to the contract; violations fail the test.
+  every request the client sends is held to the contract (shape and polling behaviour, see
+  ``piapi_poll_policy``); violations fail the test. With ``piapi_mock`` in the same test
+  (in any order) it watches the requests ``piapi_mock`` answers.
+* ``piapi_webhook_probe`` - sends forged, duplicated and out-of-order webhook deliveries to
+  your handler and checks it rejects the forgeries and tolerates the rest.
 * ``piapi_mock_settings`` / ``piapi_mock_base_url`` - override them to configure the fake.
 
 The marker ``@pytest.mark.piapi_mock(**settings)`` takes the :class:`Settings` field names
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
     from contract_tests.receiver import ReceiverServer, WebhookReceiver
     from contract_tests.server import ServerThread
     from contract_tests.target import Target
+    from contract_tests.webhook_probe import WebhookProbe
+    from mock_server.polling_rules import PollPolicy
 
 MARKER: Final = "piapi_mock"
 BASE_URL_ENV: Final = "PIAPI_MOCK_BASE_URL"
@@ -196,20 +202,76 @@ def piapi_webhooks(_piapi_receiver_server: ReceiverServer) -> Iterator[WebhookRe
 
 
 @pytest.fixture
+def piapi_poll_policy() -> PollPolicy:
+    """How ``piapi_contract`` holds a client's polling (override it to change the limits)."""
+    from mock_server.polling_rules import PollPolicy
+
+    return PollPolicy()
+
+
+@pytest.fixture
 def piapi_contract(
-    request: pytest.FixtureRequest, piapi_mock_settings: Settings, piapi_mock_base_url: str
+    request: pytest.FixtureRequest,
+    piapi_mock_settings: Settings,
+    piapi_mock_base_url: str,
+    piapi_poll_policy: PollPolicy,
 ) -> Iterator[ContractRouter]:
     """The contract kit's :class:`ContractRouter` around this test (the fake answers).
 
-    Every request to the base URL is checked against the request schemas and rules; if the
-    client broke the contract, the test errors at teardown with every violation (pointer and
-    rule), even when the client swallowed the 400. Not for use together with ``piapi_mock``
-    (both answer the same URL). Skipped in live mode.
+    Every request to the base URL is checked against the request schemas and rules, and the
+    client's polling against ``piapi_poll_policy``; if the client broke the contract, the
+    test errors at teardown with every violation (pointer and rule), even when the client
+    swallowed the 400. With ``piapi_mock`` in the same test (whatever the fixture order) the
+    router only watches: ``piapi_mock`` answers, and time is the fake's. Skipped in live mode.
     """
     from contract_tests.client import ContractRouter
 
     if live_base_url(request.config):
         pytest.skip("piapi_contract answers in-process; not available in live mode")
+    if "piapi_server" in request.fixturenames:
+        pytest.fail(
+            "piapi_contract checks httpx requests in-process and cannot see what reaches "
+            "piapi_server; use @pytest.mark.piapi_mock(strict=True) and "
+            "piapi_server.control('GET', '/_mock/violations') instead",
+            pytrace=False,
+        )
+    if "piapi_mock" in request.fixturenames:
+        yield from _watching(request.getfixturevalue("piapi_mock"), piapi_poll_policy)
+        return
     settings = marker_settings(request.node, piapi_mock_settings)
-    with ContractRouter("fake", settings=settings, base_url=piapi_mock_base_url) as router:
+    with ContractRouter(
+        "fake", settings=settings, base_url=piapi_mock_base_url, poll_policy=piapi_poll_policy
+    ) as router:
         yield router
+
+
+def _watching(mock: Any, policy: PollPolicy) -> Iterator[ContractRouter]:
+    """A router that watches what ``piapi_mock`` answers; raises at teardown if broken."""
+    from contract_tests.client import ContractRouter
+
+    clock = mock.clock
+
+    def virtual_seconds() -> float:
+        return float(clock.now()) / 1e9
+
+    router = ContractRouter(
+        "fake",
+        base_url=mock.base_url,
+        poll_policy=policy,
+        clock=virtual_seconds,
+        on_advance=mock.advance,
+    )
+    mock.watchers.append(router)
+    try:
+        yield router
+    finally:
+        mock.watchers.remove(router)
+    router.assert_no_violations()
+
+
+@pytest.fixture
+def piapi_webhook_probe() -> WebhookProbe:
+    """Sends forged, duplicated and out-of-order webhooks to your handler (see the class)."""
+    from contract_tests.webhook_probe import WebhookProbe
+
+    return WebhookProbe()
