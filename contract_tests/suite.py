@@ -336,9 +336,12 @@ def _close(run: Run, options: SuiteOptions, started: float) -> None:
     report.spent_usd = run.budget.spent
     report.charges = list(run.budget.charges)
     listed = {n.what for n in report.not_run}
+    unreached = "no example reached it in this run"
+    if options.only:
+        unreached = f"not reached by the phases run (--phase {' '.join(options.only)})"
     for name in CHECKS:
         if name not in checker.counts and name not in checker.skip and name not in listed:
-            run.not_run("-", name, "no example reached it in this run")
+            run.not_run("-", name, unreached)
     for name in sorted(checker.skip):
         run.not_run("-", name, "turned off (--skip-check)")
     report.seconds = time.perf_counter() - started

@@ -24,6 +24,7 @@ from mock_server.web import (
     control_violations,
     fastpath,
     faults,
+    strict_polling,
     ui,
 )
 from mock_server.web.api import journal
@@ -97,4 +98,6 @@ def create_asgi(settings: Settings | None = None, backend: Backend | None = None
     app = create_app(settings, backend)
     backend = app.state.backend
     fast = fastpath.wrap(app)  # create and get without the router (speed; same handlers)
-    return control_guard.wrap(faults.wrap(fast, backend), backend)
+    # strict_polling (kit's, only with --strict) sits outside faults so it sees injected 429s.
+    inner = strict_polling.wrap(faults.wrap(fast, backend), backend)
+    return control_guard.wrap(inner, backend)

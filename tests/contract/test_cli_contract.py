@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -126,3 +127,54 @@ def test_unknown_phase_or_check_is_a_usage_error(capsys: pytest.CaptureFixture[s
             main(["contract", "--base-url", "http://127.0.0.1:9", *flags])
         assert exited.value.code == 2
         assert "unknown" in capsys.readouterr().err
+
+
+@pytest.mark.socket
+def test_progress_arrives_while_running_even_when_piped(served: str) -> None:
+    """stderr is line-buffered: the first phase is announced long before the run ends."""
+    command = [sys.executable, "-m", "mock_server.cli", "contract", "--base-url", served]
+    command += ["--max-examples", "30", "--seed", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert first.strip() == "piapi-mock contract: auth: started"
+        assert process.poll() is None, "the line came while the suite was still running"
+        rest = process.stderr.read()
+        assert "piapi-mock contract: lifecycle:" in rest
+    finally:
+        process.communicate(timeout=120)
+    assert process.returncode == 0
+
+
+@pytest.mark.socket
+def test_junit_and_json_from_the_command_line(served: str, tmp_path: Any) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    junit, report = tmp_path / "contract.xml", tmp_path / "contract.json"
+    flags = ["--junit", str(junit), "--json", str(report), "--phase", "invalid_requests"]
+    assert main(["contract", "--base-url", served, "--max-examples", "10", *flags]) == 0
+    cases = ET.parse(junit).getroot().findall(".//testcase")
+    assert {c.get("name") for c in cases} >= {"invalid_rejected", "error_names_field"}
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 0
+    assert data["spend"]["tasks_created"] == 0
+
+
+@pytest.mark.socket
+def test_a_refused_key_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from contract_tests.server import ServerThread
+    from mock_server.settings import Settings
+
+    thread = ServerThread(Settings(api_keys=("right",)))
+    try:
+        code = main(["contract", "--base-url", thread.base_url, "--api-key", "wrong"])
+        calls = thread.backend.journal.call_count
+    finally:
+        thread.close()
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "refused the API key (HTTP 401" in err[0]
+    assert calls == 1

@@ -59,3 +59,29 @@ def test_valid_requests_are_not_recorded(connect: Connect) -> None:
     good = {**BAD, "input": {"version": "3.0", "prompt": "p", "duration": 5}}
     assert endpoint.create(good).status == 200
     assert violations(endpoint)["count"] == 0
+
+
+def test_strict_mode_records_how_a_client_polls(connect: Connect) -> None:
+    endpoint = connect(strict=True)
+    good = {**BAD, "input": {"version": "3.0", "prompt": "p", "duration": 5}}
+    task_id = endpoint.create(good).json["data"]["task_id"]
+    endpoint.get(task_id)
+    endpoint.get(task_id)  # at once: faster than the policy's interval
+    endpoint.client.post("/_mock/clock/advance", json={"seconds": 600})
+    for _ in range(3):  # completed, then twice more (one is allowed)
+        endpoint.get(task_id)
+        endpoint.client.post("/_mock/clock/advance", json={"seconds": 5})
+    found = violations(endpoint)["violations"]
+    rules = [v["violations"][0]["rule"] for v in found]
+    assert rules == ["poll interval", "poll after end"]
+    assert task_id in found[0]["message"]
+    assert "was completed" in found[1]["message"]
+
+
+def test_without_strict_mode_polling_is_not_judged(connect: Connect) -> None:
+    endpoint = connect()
+    good = {**BAD, "input": {"version": "3.0", "prompt": "p", "duration": 5}}
+    task_id = endpoint.create(good).json["data"]["task_id"]
+    endpoint.get(task_id)
+    endpoint.get(task_id)
+    assert violations(endpoint)["count"] == 0
