@@ -232,6 +232,9 @@ class Checker:
         self.by_phase: dict[tuple[str, str], int] = {}
         self.phase = ""
         self.tally = Tally()
+        #: Every violation raised in the current phase (kept in case Hypothesis cannot
+        #: replay it, e.g. a failure that depends on when a webhook arrived).
+        self.raised: list[f.ContractFailure] = []
 
     def __call__(self, name: str, *args: Any) -> bool:
         if name in self.skip:
@@ -249,6 +252,7 @@ class Checker:
         except f.ContractFailure as failure:
             failure.grade = failure.grade or CHECKS[name].grade
             if failure.grade is None or not failure.grade.is_guess:
+                self.raised.append(failure)
                 raise
             self.tally.add_drift(_drift(self.phase, failure))
             return False

@@ -214,6 +214,7 @@ class Run:
         if first:
             self.say(f"{result.name}: started")
         self.checker.phase = result.name
+        self.checker.raised = []
         started = time.perf_counter()
         try:
             run()
@@ -222,7 +223,10 @@ class Run:
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            for finding in _findings(result, exc):
+            found = list(_findings(result, exc))
+            if not found and self.checker.raised:
+                found = _unreplayed(result, self.checker.raised)
+            for finding in found:
                 self.report.add(finding)
         result.seconds += time.perf_counter() - started
         if first:
@@ -258,6 +262,15 @@ def _findings(result: PhaseResult, exc: BaseException) -> Iterator[Finding]:
         result.note = result.note or note
     else:
         yield Finding(result.name, None, f"{type(exc).__name__}: {exc}", example)
+
+
+def _unreplayed(result: PhaseResult, raised: list[ContractFailure]) -> list[Finding]:
+    """Violations seen in a phase that Hypothesis ended with its own error (not replayable)."""
+    seen: dict[tuple[str, str, str], Finding] = {}
+    why = f"(not replayed: {result.note.removeprefix('ended early ')})"
+    for failure in raised:
+        seen.setdefault(failure.key, Finding(result.name, failure, example=why))
+    return list(seen.values())
 
 
 def _preflight(endpoint: Endpoint) -> bool:

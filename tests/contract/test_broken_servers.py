@@ -174,7 +174,10 @@ def run(
     connect: Connect, rewrite: Rewrite, *phases: str, examples: int = 40, shrink: bool = False
 ) -> SuiteReport:
     endpoint = connect(lambda app: rewriting(app, rewrite))
-    options = SuiteOptions(max_examples=examples, seed=7, only=phases, shrink=shrink)
+    # Webhooks off: the fake's deliveries (unbroken) would differ from the broken GET first.
+    options = SuiteOptions(
+        max_examples=examples, seed=7, only=phases, shrink=shrink, webhooks=False
+    )
     return run_suite(endpoint, options)
 
 
