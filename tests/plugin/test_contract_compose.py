@@ -9,8 +9,14 @@ pytest_plugins = ["pytester"]
 CLIENTS = """
 import httpx
 import pytest
+from mock_server.polling_rules import PollPolicy
 
 BASE = "https://api.piapi.ai"
+
+
+@pytest.fixture
+def piapi_poll_policy():
+    return PollPolicy(min_interval=60)  # two polls in a row are too fast even on a slow machine
 
 
 def sloppy(body):
@@ -31,7 +37,7 @@ def test_mock_first(piapi_mock, piapi_contract, body):
 def test_good_client_with_both(piapi_mock, piapi_contract, body):
     with httpx.Client(base_url=BASE, headers={"x-api-key": "k"}) as c:
         task_id = c.post("/api/v1/task", json=body).json()["data"]["task_id"]
-        piapi_mock.advance(1000)  # the client sleeps through the fake's clock
+        piapi_mock.advance(1000)  # the client sleeps through the fake's clock (>= 60 s)
         assert c.get(f"/api/v1/task/{task_id}").json()["data"]["status"] == "completed"
     assert piapi_contract.violations == []
 

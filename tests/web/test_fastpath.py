@@ -25,7 +25,7 @@ from starlette.routing import Route
 from mock_server.domain.backend import Backend, manual_backend
 from mock_server.domain.clock import ManualClock
 from mock_server.settings import Settings
-from mock_server.web import control_guard, control_violations, fastpath, faults
+from mock_server.web import control_guard, control_violations, fastpath, faults, strict_polling
 from mock_server.web.app import create_app, create_asgi
 from tests.conftest import seed_request
 
@@ -40,7 +40,8 @@ def twins(settings: Settings) -> tuple[Any, Any, list[tuple[Backend, ManualClock
     plain_backend = manual_backend(settings)
     fast = create_asgi(backend=fast_backend[0])
     app = create_app(backend=plain_backend[0])
-    plain = control_guard.wrap(faults.wrap(app, plain_backend[0]), plain_backend[0])
+    inner = strict_polling.wrap(faults.wrap(app, plain_backend[0]), plain_backend[0])
+    plain = control_guard.wrap(inner, plain_backend[0])
     return fast, plain, [fast_backend, plain_backend]
 
 
