@@ -2,7 +2,8 @@
 
 :class:`StoreClock` is one virtual clock for every process on the store: its origin and speed
 live in the store's key-value space; each process computes ``now`` from its cached copy and
-re-reads it at the start of every verb (one small read) and whenever the copy is older than
+re-reads it with every verb (a get reads it along with the record; a create is stored only
+if the clock it used is still the stored one) and whenever the copy is older than
 :data:`MAX_AGE_NS` of wall time. Wall time here is Unix time (``time.time_ns``), not a
 monotonic clock, because the processes may run on several hosts (keep them NTP-synced).
 
@@ -25,10 +26,15 @@ from mock_server.domain.store import TaskStore
 
 log = logging.getLogger("piapi_mock")
 
-#: How long the journal gathers entries before one append to the store (wall seconds).
-FLUSH_S: Final = 0.002
-#: A cached clock older than this (wall ns) is re-read before use (2 ms).
-MAX_AGE_NS: Final = 2_000_000
+#: How long the journal gathers entries before one append to the store (wall seconds),
+#: and how many it gathers at most.
+FLUSH_S: Final = 0.005
+FLUSH_NS: Final = 5_000_000
+BATCH: Final = 64
+#: A cached clock older than this (wall ns) is re-read before use (50 ms). The API verbs do
+#: not depend on it (a get reads the clock with the record, a create's write is guarded by
+#: the clock it used); it bounds how stale ``/_mock/clock`` and the webhook loop may be.
+MAX_AGE_NS: Final = 50_000_000
 CLOCK_KEY: Final = "clock"
 JOURNAL_LOG: Final = "journal"
 
@@ -113,36 +119,46 @@ def _at(state: tuple[int, int, float], wall_ns: int) -> int:
     return virtual + int((wall_ns - wall) * speed)
 
 
+_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _entry_text(entry: JournalEntry) -> str:
-    return json.dumps(list(entry), ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(entry)  # a named tuple encodes as a list
 
 
 class StoreJournal(Journal):
     """The journal as a store log shared by every process (``Journal``'s interface).
 
-    Written behind: :meth:`record` only queues the entry; a daemon thread appends what is
-    queued every :data:`FLUSH_S` (one round trip for many requests), and every read of this
-    process flushes first. Another process sees an entry at most about ``FLUSH_S`` late.
+    Written behind, in batches: :meth:`record` queues the entry and appends the queue to the
+    store itself once it holds :data:`BATCH` entries or its oldest is :data:`FLUSH_S` old (one
+    round trip for many requests); a daemon thread that looks every ``FLUSH_S`` flushes what a
+    quiet spell leaves behind; every read of this process flushes first. Another process sees
+    an entry at most a few ``FLUSH_S`` late.
     """
 
     def __init__(self, store: TaskStore, size: int = 1000) -> None:  # no super(): no deque
         self.store = store
         self.size = max(1, size)
         self._queued: list[str] = []
+        self._since = 0  # monotonic ns of the oldest queued entry
         self._lock = threading.Lock()  # the queue (held for a swap only)
         self._writing = threading.Lock()  # appends to the store, in order
-        self._wake = threading.Event()
         self._writer: threading.Thread | None = None
 
     def record(self, entry: JournalEntry) -> None:
         """Queue an entry for the store (the oldest falls off when full)."""
         text = _entry_text(entry)
+        now = time.monotonic_ns()
         with self._lock:
+            if not self._queued:
+                self._since = now
             self._queued.append(text)
+            due = len(self._queued) >= BATCH or now - self._since > FLUSH_NS
         if self._writer is None:
             self._writer = threading.Thread(target=self._write, name="journal", daemon=True)
             self._writer.start()
-        self._wake.set()
+        if due:
+            self.flush()
 
     def flush(self) -> None:
         """Append every queued entry now."""
@@ -154,13 +170,12 @@ class StoreJournal(Journal):
 
     def _write(self) -> None:
         while True:
-            self._wake.wait()
-            time.sleep(FLUSH_S)  # gather a batch: one append for every request meanwhile
-            self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # the store is gone (shutdown) or failing: keep serving
-                log.exception("writing the journal to the store failed")
+            time.sleep(FLUSH_S)
+            if self._queued and time.monotonic_ns() - self._since > FLUSH_NS:
+                try:
+                    self.flush()
+                except Exception:  # the store is gone (shutdown) or failing: keep serving
+                    log.exception("writing the journal to the store failed")
 
     @property
     def call_count(self) -> int:

@@ -178,3 +178,17 @@ def test_an_unopenable_sqlite_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(ValueError, match="cannot open the SQLite file"):
         open_store(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def test_redis_reloads_a_flushed_script_and_reopens_a_killed_connection(redis_url: str) -> None:
+    from mock_server.stores.redis import RedisStore
+
+    store = open_store(redis_url)
+    assert isinstance(store, RedisStore)
+    store.add(record(1))
+    store.redis.script_flush()  # a restarted or failed-over server has no scripts
+    store.add(record(2))
+    store.redis.client_kill_filter(_type="normal", skipme=True)  # drops the request lane
+    assert store.get("task-0002") == record(2)
+    assert store.read("task-0001", "nothing") == (record(1), None)
+    store.close()
