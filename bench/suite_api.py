@@ -229,6 +229,7 @@ def run_cases(
     figures = Figures(label or options.label)
     print(f"  fake on {figures.label}; uvicorn ({stack()}), one process per server")
     print(f"  {pin.describe()}; wrk -t1 -c{CONNECTIONS}, {options.rounds} x {options.seconds:g} s")
+    print("  " + load_note())
     with tempfile.TemporaryDirectory() as tmp, fake_server(flags, pin.server) as fake:
         omni = prepare(fake, request_body(), Path(tmp), "omni")
         with bare_server(omni.create_bytes, omni.get_bytes, pin.server) as bare:
@@ -251,7 +252,19 @@ def run_cases(
         report_sustained(figures, options.sustained)
     else:
         print("  sustained create: SKIPPED (--sustained 0)")
+    print("  " + load_note())
     return figures
+
+
+def load_note(load: tuple[float, float, float] | None = None, cpus: int | None = None) -> str:
+    """The machine's load average, with a warning when other work competes for the CPUs."""
+    if load is None:
+        load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    cpus = cpus or os.cpu_count() or 1
+    note = f"load average {load[0]:.1f} on {cpus} CPUs"
+    if load[0] > cpus:
+        note += ": other work competes for the CPUs, rates and p99 are unreliable (CPU/req less so)"
+    return note
 
 
 # -- reporting -----------------------------------------------------------------------------

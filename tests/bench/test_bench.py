@@ -329,3 +329,11 @@ def test_request_body_blanks_the_webhook() -> None:
     body = json.loads(request_body())
     assert body["config"]["webhook_config"]["endpoint"] == ""
     assert body["input"]["version"] == "3.0"
+
+
+def test_the_report_warns_when_the_machine_is_busy() -> None:
+    from bench.suite_api import load_note
+
+    assert load_note((0.5, 0, 0), 2) == "load average 0.5 on 2 CPUs"
+    assert "unreliable" in load_note((14.2, 0, 0), 2)
+    assert "unreliable" not in load_note((1.9, 0, 0), 2)
