@@ -235,6 +235,18 @@ class TestControlToken:
         assert not [e for e in problems.errors if e.startswith("pageerror")]
 
 
+def test_show_more_pages_in_fifties(fake: Fake, page: Page, problems: Problems) -> None:
+    ids = [fake.create() for _ in range(51)]
+    page.goto(dashboard_url(fake))
+    rows = page.locator("#task-rows tr")
+    expect(rows).to_have_count(50)
+    expect(page.locator(f'#task-rows tr[data-task-id="{ids[0]}"]')).to_have_count(0)
+    page.get_by_role("button", name="Show more").click()
+    expect(rows).to_have_count(51)
+    expect(page.get_by_role("button", name="Show more")).to_be_hidden()
+    assert problems.errors == []
+
+
 def test_webhook_attempts_and_redeliver(fake: Fake, page: Page, problems: Problems) -> None:
     body = seed_request()
     body["config"]["webhook_config"]["endpoint"] = "http://127.0.0.1:9/hook"  # refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 import httpx
@@ -285,3 +286,16 @@ def test_a_missing_chromium_fails_the_browser_tests(monkeypatch: pytest.MonkeyPa
         conftest.chromium_path()
     monkeypatch.setattr(conftest, "CHROMIUM", "/bin/sh")  # any existing file passes the check
     assert conftest.chromium_path() == "/bin/sh"
+
+
+def page_bound(script: str) -> int:
+    found = re.search(r"const MAX_PAGE = (\d+);", script)
+    assert found is not None
+    return int(found.group(1))
+
+
+def test_the_page_asks_for_no_more_than_the_server_serves() -> None:
+    static = resources.files("mock_server.web.ui") / "static"
+    script = (static / "app.js").read_text(encoding="utf-8")
+    assert page_bound(script) == state.MAX_PAGE
+    assert page_bound(script.replace("MAX_PAGE = 500", "MAX_PAGE = 550")) != state.MAX_PAGE

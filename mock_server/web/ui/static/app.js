@@ -6,6 +6,7 @@
   const TOKEN_KEY = "piapi-mock-control-token";
   const NS_PER_MS = 1e6;
   const PAGE = 50;
+  const MAX_PAGE = 500; // the server's bound on one task page
   const query = new URLSearchParams(location.search);
   if (query.has("token")) {
     keepToken(query.get("token"));
@@ -150,7 +151,7 @@
     $("task-rows").replaceChildren(...page.tasks.map(taskRow));
     $("tasks-count").textContent = `(${page.tasks.length} shown of ${page.total})`;
     $("tasks-empty").hidden = page.tasks.length > 0;
-    $("more").hidden = page.tasks.length < state.limit;
+    $("more").hidden = page.tasks.length < state.limit || state.limit >= MAX_PAGE;
     if (focused) {
       const again = document.querySelector(`#task-rows button[data-task-id="${CSS.escape(focused)}"]`);
       if (again) again.focus();
@@ -420,7 +421,11 @@
   }
   $("filters").addEventListener("change", () => { state.limit = PAGE; state.dirty = true; schedule(0); });
   $("filters").addEventListener("submit", (event) => event.preventDefault());
-  $("more").addEventListener("click", () => { state.limit += PAGE; state.dirty = true; schedule(0); });
+  $("more").addEventListener("click", () => {
+    state.limit = Math.min(MAX_PAGE, state.limit + PAGE);
+    state.dirty = true;
+    schedule(0);
+  });
   $("advance-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const seconds = Number($("advance-seconds").value);
