@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from bench import wrk as wrk_runs
 from bench.servers import Pinning, Server, fake_server
-from bench.suite_api import GET_TASKS, call, request_body
+from bench.suite_api import GET_TASKS, call, load_note, request_body
 from bench.wrk import WrkResult, get_script, post_script
 
 
@@ -255,10 +255,12 @@ def run() -> None:
                 f"  {'':7}{'none req/s':>12}{'page req/s':>12}{'ratio':>8}{'target':>8}"
                 f"{'CPU/req none':>14}{'page':>10}{'page req/s':>12}"
             )
+            print("  " + load_note())
             verdicts = [
                 _report(route, *_measure(wrk_path, fake, viewer, script, seconds, rounds))
                 for route, script in scripts.items()
             ]
+            print("  " + load_note())
     print("  targets: " + ", ".join(verdicts))
     print("  (page req/s: the dashboard's own /_mock requests per second while it was open)")
 
