@@ -119,13 +119,16 @@ class Run:
 
     # -- creating tasks (every create of the suite goes through here) -----------------------
 
-    def create(self, body: Any, key: str | None = None, free: bool = False) -> Exchange:
+    def create(
+        self, body: Any, key: str | None = None, free: bool = False, usd: Decimal | None = None
+    ) -> Exchange:
         """Send a create; price it first unless ``free`` (documented to create nothing).
 
-        Raises :class:`PhaseStop` when the budget cannot cover the request's price.
+        ``usd`` is the price to reserve (default: the omni table's price of the input, or the
+        dearest task). Raises :class:`PhaseStop` when the budget cannot cover it.
         """
         task_input = body.get("input") if isinstance(body, dict) else None
-        usd = self.prices.worst(task_input)
+        usd = self.prices.worst(task_input) if usd is None else usd
         reserved = not free or self.budget.usd is None
         if reserved and not self.budget.spend(usd):
             raise PhaseStop(f"the budget is used up (${self.budget.spent} of ${self.budget.usd})")
@@ -197,6 +200,10 @@ class Run:
         if self.sink is not None and not config.delivering:
             reason = f"{self.endpoint.client.base_url} logged no delivery to the kit's receiver"
             self.webhooks_not_run(reason)
+
+    def direct(self, result: PhaseResult, cases: Callable[[], None]) -> None:
+        """Run a phase that is a plain loop over fixed cases (no Hypothesis)."""
+        self._phase(result, cases)
 
     def webhooks_not_run(self, reason: str) -> None:
         """The webhook checks cannot run here."""
