@@ -41,30 +41,30 @@ class Facts:
 def facts() -> Facts:
     """The facts of the shipped schemas."""
     registry = default_registry()
-    request = registry.schema("request")["properties"]
     omni = registry.schema("input")
     props, defs = omni["properties"], omni["$defs"]
     shot, v3 = defs["shot"]["properties"], defs["v3"]["properties"]
     task_defs = registry.schema("task")["$defs"]
     return Facts(
-        versions=_enum(props["version"]),
+        # The kit draws omni 3.0 and o1 bodies (4.0 has rules of its own, drawn from its pack).
+        versions=tuple(v for v in _enum(props["version"]) if v in {"3.0", "o1"}),
         resolutions=_enum(props["resolution"]),
         aspect_ratios=_enum(props["aspect_ratio"]),
-        prompt_max=int(props["prompt"]["maxLength"]),
-        images_max=int(props["images"]["maxItems"]),
+        prompt_max=int(props["prompt"]["allOf"][0]["maxLength"]),
+        images_max=int(defs["images_7"]["properties"]["images"]["maxItems"]),
         duration_min=int(v3["duration"]["minimum"]),
         duration_max=int(v3["duration"]["maximum"]),
         shots_max=int(v3["multi_shots"]["maxItems"]),
-        shot_prompt_max=int(shot["prompt"]["maxLength"]),
+        shot_prompt_max=int(shot["prompt"]["allOf"][0]["maxLength"]),
         shot_duration_min=int(shot["duration"]["minimum"]),
         shot_duration_max=int(shot["duration"]["maximum"]),
         total_seconds_max=MAX_TOTAL_SECONDS,
         o1_durations=tuple(int(d) for d in defs["o1"]["properties"]["duration"]["enum"]),
-        service_modes=_enum(registry.schema("config")["properties"]["service_mode"]),
+        service_modes=_enum(registry.schema("config")["properties"]["service_mode"]["allOf"][0]),
         statuses=_enum(task_defs["status"]),
         usage_types=_enum(task_defs["usage"]["properties"]["type"]),
-        model=str(request["model"]["const"]),
-        task_type=str(request["task_type"]["const"]),
+        model="kling",
+        task_type="omni_video_generation",
     )
 
 

@@ -108,8 +108,10 @@ P: Final = "/input/"
 S0: Final = "/input/multi_shots/0/"
 MUTATIONS: Final[tuple[Mutation, ...]] = (
     Mutation("model missing", None, "/model", "required", _drop("/model")),
-    Mutation("model not kling", None, "/model", "const", _set("/model", "midjourney")),
-    Mutation("task_type not omni", None, "/task_type", "const", _set("/task_type", "txt2video")),
+    Mutation("model not kling", None, "/task_type", "supported", _set("/model", "midjourney")),
+    Mutation(
+        "task_type not omni", None, "/task_type", "supported", _set("/task_type", "txt2video")
+    ),
     Mutation("input not an object", None, "/input", "type", _set("/input", "a cat")),
     Mutation("config not an object", None, "/config", "type", _set("/config", "public")),
     Mutation("version missing", "single", P + "version", "required", _drop(P + "version")),

@@ -1,4 +1,4 @@
-"""The price oracle of the kit: costs in points from a table in ``fixtures/prices``.
+"""The price oracle of the kit: costs in points from a table of the omni pack's ``prices/``.
 
 An independent re-statement of the seed's billing rule (the kit never imports the fake's
 domain): Kling 3.0 omni costs a price per output second by resolution and audio, the seconds
@@ -16,10 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from mock_server.resources import fixtures_dir
+from mock_server.resources import schemas_dir
 
 DEFAULT_DURATION: Final = 5
 DEFAULT_SHOT_DURATION: Final = 3
+OMNI_PACK: Final = "kling-omni_video_generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +83,20 @@ def load_prices(name_or_path: str = "seed") -> Prices:
     """A table by name (``seed``, ``2026-02-13``) or from a JSON file path."""
     path = Path(name_or_path)
     if not path.is_file():
-        path = fixtures_dir() / "prices" / f"{name_or_path}.json"
+        path = schemas_dir() / "packs" / OMNI_PACK / "prices" / f"{name_or_path}.json"
     if not path.is_file():
         raise ValueError(f"unknown price table {name_or_path!r}")
     data = json.loads(path.read_text(encoding="utf-8"))
+    rows = data["rows"]
+    per_second = {
+        resolution: {"audio": cols["true"], "no_audio": cols["false"]}
+        for resolution, cols in rows["per_second"].items()
+    }
     return Prices(
         name=str(data["name"]),
         points_per_usd=int(data["points_per_usd"]),
-        per_second=_decimals(data["per_second"]),
-        o1_per_clip=_decimals(data["o1_per_clip"]),
+        per_second=_decimals(per_second),
+        o1_per_clip=_decimals(rows["o1_per_clip"]),
     )
 
 

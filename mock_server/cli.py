@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from mock_server.schema_registry import KINDS, Violation, default_registry
+from mock_server.schema_registry import KINDS, Violation
 from mock_server.settings import Settings, field_names, from_env, parser_for
 
 #: Repeatable flags named in the singular.
-_SINGULAR = {"api_keys": "api-key", "webhook_allow": "webhook-allow"}
+_SINGULAR = {"api_keys": "api-key", "webhook_allow": "webhook-allow", "packs": "pack"}
 #: Settings that are not flags of ``serve``.
 _NOT_FLAGS = {"extra"}
 
@@ -95,9 +95,16 @@ def _read(source: str) -> tuple[str, str]:
     return source, Path(source).read_text(encoding="utf-8")
 
 
-def validate_text(kind: str, text: str) -> list[Violation]:
-    """Violations of a JSON text against ``kind`` (requests also get the semantic rules)."""
+def validate_text(
+    kind: str, text: str, packs: Sequence[str] = (), strictness: str = "all"
+) -> list[Violation]:
+    """Violations of a JSON text against ``kind`` (requests also get the semantic rules).
+
+    Requests and tasks are judged by the pack of their ``(model, task_type)``; ``packs`` adds
+    user pack folders. Each violation names its rule's source (documented, observed, guess).
+    """
     from mock_server.contract_rules import request_violations
+    from mock_server.packs import book_for
 
     try:
         payload = json.loads(text)
@@ -105,9 +112,11 @@ def validate_text(kind: str, text: str) -> list[Violation]:
         return [
             Violation("", "json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
         ]
+    book = book_for(tuple(packs))
     if kind == "request":
-        return request_violations(payload)
-    return default_registry().errors(kind, payload)
+        return request_violations(payload, book=book, strictness=strictness)
+    found = book.registry.errors(kind, payload)
+    return [v for v in found if not v.is_guess] if strictness == "documented" else found
 
 
 def _validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
@@ -120,7 +129,7 @@ def _validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
             print(f"{source}: cannot read: {exc.strerror}", file=out)
             failed += 1
             continue
-        violations = validate_text(args.kind, text)
+        violations = validate_text(args.kind, text, args.packs or (), args.strictness)
         if violations:
             failed += 1
             for violation in violations:
@@ -128,6 +137,23 @@ def _validate(args: argparse.Namespace, out: TextIO | None = None) -> int:
         else:
             print(f"{name}: valid {args.kind}", file=out)
     return 1 if failed else 0
+
+
+def _deviations(args: argparse.Namespace) -> int:
+    from mock_server import deviations
+
+    text = deviations.markdown()
+    if not args.write:
+        print(text, end="")
+        return 0
+    path = Path(args.write)
+    current = path.read_text(encoding="utf-8")
+    begin, end = current.find(deviations.MARK_BEGIN), current.find(deviations.MARK_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"{path}: no {deviations.MARK_BEGIN!r} ... {deviations.MARK_END!r}")
+    tail = current[end + len(deviations.MARK_END) :].removeprefix("\n")
+    path.write_text(current[:begin] + text + tail, encoding="utf-8")
+    return 0
 
 
 def _openapi(args: argparse.Namespace) -> int:
@@ -151,7 +177,27 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "files", nargs="+", metavar="FILE", help="JSON files; - reads standard input"
     )
+    validate.add_argument(
+        "--pack",
+        dest="packs",
+        action="append",
+        metavar="PATH",
+        help="also load the pack (or folder of packs) at PATH; repeatable",
+    )
+    validate.add_argument(
+        "--strictness",
+        choices=["all", "documented"],
+        default="all",
+        help="all: every rule; documented: only documented and observed rules (not guesses)",
+    )
     validate.set_defaults(run=_validate)
+    deviations = commands.add_parser(
+        "deviations", help="print every guessed rule (the README's Known deviations list)"
+    )
+    deviations.add_argument(
+        "--write", metavar="FILE", help="replace the generated list between its markers in FILE"
+    )
+    deviations.set_defaults(run=_deviations)
     openapi = commands.add_parser("openapi", help="print the OpenAPI 3.1 document of the faked API")
     openapi.set_defaults(run=_openapi)
     from contract_tests.cli import register

@@ -24,6 +24,8 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from mock_server.provenance import KEYWORD, Provenance
+from mock_server.provenance import of as provenance_of
 from mock_server.resources import schemas_dir
 
 BASE_URI: Final = "https://piapi-mock.dev/schemas/"
@@ -36,9 +38,12 @@ KINDS: Final[Mapping[str, str]] = {
     "webhook": "webhook.json",
     "error": "error-envelope.json",
     "cancel": "cancel-response.json",
-    "input": "kling-omni-input.json",
+    "input": "packs/kling-omni_video_generation/input.json",
     "config": "task-config.json",
 }
+#: Kinds whose payload is a task (or holds one at ``/data``), checked by the task's pack too.
+_TASK_AT: Final[Mapping[str, str | None]] = {"task": "", "response": "data", "webhook": "data"}
+Pair = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +53,17 @@ class Violation:
     pointer: str
     rule: str
     message: str
+    #: Where the rule comes from (None for the fake's own limits, such as an unknown task type).
+    provenance: Provenance | None = None
 
     def __str__(self) -> str:
-        return f"{self.pointer or '/'}: {self.message} [{self.rule}]"
+        text = f"{self.pointer or '/'}: {self.message} [{self.rule}]"
+        return f"{text} ({self.provenance})" if self.provenance else text
+
+    @property
+    def is_guess(self) -> bool:
+        """Whether the broken rule is our guess rather than PiAPI's documented or observed rule."""
+        return self.provenance is not None and self.provenance.is_guess
 
 
 def _is_strict_integer(_checker: object, instance: object) -> bool:
@@ -71,10 +84,27 @@ def pointer(path: Iterable[str | int]) -> str:
 
 
 class SchemaRegistry:
-    """Loaded, checked and compiled schemas, addressed by file name or by kind."""
+    """Loaded, checked and compiled schemas, addressed by file name or by kind.
 
-    def __init__(self, directory: Path) -> None:
+    ``documents`` adds schemas by file name (the packs' ``input.json`` and the request and task
+    schemas built from ``pack.json``); ``requests`` and ``tasks`` say which of them checks a
+    request or a task of each ``(model, task_type)``, so ``errors("request", body)`` judges a
+    body by its own pack and names an unsupported pair.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        documents: Mapping[str, dict[str, Any]] | None = None,
+        requests: Mapping[Pair, str] | None = None,
+        tasks: Mapping[Pair, str] | None = None,
+    ) -> None:
         self._schemas = _load_directory(directory)
+        for name, document in (documents or {}).items():
+            Draft202012Validator.check_schema(document)
+            self._schemas[BASE_URI + name] = document
+        self._requests = dict(requests or {})
+        self._tasks = dict(tasks or {})
         # Without "$schema", jsonschema keeps our strict validator class across $refs
         # (with it, each referenced file would switch back to the stock Draft 2020-12 class).
         self._bare = {uri: _without_dialect(s) for uri, s in self._schemas.items()}
@@ -112,14 +142,64 @@ class SchemaRegistry:
         case; anything it does not accept goes to :mod:`jsonschema`, which is the authority
         and produces the messages. Tests check both agree.
         """
-        if self.fast_accepts(name, instance):
-            return []
-        return self.slow_errors(name, instance)
+        return self._errors(name, instance, fast=True)
 
     def slow_errors(self, name: str, instance: object) -> list[Violation]:
         """Every violation by :mod:`jsonschema` alone (the reference implementation)."""
-        found = _flatten(self.validator(name).iter_errors(instance))
-        return sorted(set(found), key=lambda v: (v.pointer, v.rule, v.message))
+        return self._errors(name, instance, fast=False)
+
+    def _errors(self, name: str, instance: object, *, fast: bool) -> list[Violation]:
+        found = self.schema_errors(name, instance, fast=fast)
+        if name == "request":
+            found = _unique(found + self._pack_request_errors(instance, fast))
+        elif name in _TASK_AT:
+            found += self._pack_task_errors(instance, _TASK_AT[name], fast)
+        return found
+
+    def schema_errors(self, name: str, instance: object, *, fast: bool = True) -> list[Violation]:
+        """One schema's violations alone, without a pack's (none if the fast path accepts)."""
+        if fast and self.fast_accepts(name, instance):
+            return []
+        return _unique(_flatten(self.validator(name).iter_errors(instance)))
+
+    @property
+    def supported(self) -> list[str]:
+        """Every ``model/task_type`` with a request schema, sorted."""
+        return sorted(f"{m}/{t}" for m, t in self._requests)
+
+    def request_schemas(self) -> list[str]:
+        """The file names of every pack's request schema."""
+        return sorted(self._requests.values())
+
+    def request_schema(self, model: object, task_type: object) -> str | None:
+        """The file name of the request schema of a pair (None if it has no pack)."""
+        if isinstance(model, str) and isinstance(task_type, str):
+            return self._requests.get((model, task_type))
+        return None
+
+    def _pack_request_errors(self, body: object, fast: bool) -> list[Violation]:
+        if not isinstance(body, dict) or not self._requests:
+            return []
+        model, task_type = body.get("model"), body.get("task_type")
+        if not (isinstance(model, str) and isinstance(task_type, str)):
+            return []
+        name = self._requests.get((model, task_type))
+        if name is None:
+            return [_unsupported(model, task_type, self.supported)]
+        return self.schema_errors(name, body, fast=fast)
+
+    def _pack_task_errors(self, instance: object, at: str | None, fast: bool) -> list[Violation]:
+        task = instance.get(at) if at and isinstance(instance, dict) else instance
+        if not isinstance(task, dict):
+            return []
+        name = self._tasks.get((task.get("model"), task.get("task_type")))  # type: ignore[arg-type]
+        if name is None:
+            return []
+        prefix = "/" + at if at else ""
+        return [
+            Violation(prefix + v.pointer, v.rule, v.message, v.provenance)
+            for v in self.schema_errors(name, task, fast=fast)
+        ]
 
     def fast_accepts(self, name: str, instance: object) -> bool:
         """Whether the compiled fast validator accepts ``instance``."""
@@ -130,8 +210,8 @@ class SchemaRegistry:
         return True
 
     def is_valid(self, name: str, instance: object) -> bool:
-        """Whether ``instance`` validates."""
-        return self.fast_accepts(name, instance) or bool(self.validator(name).is_valid(instance))
+        """Whether ``instance`` validates (by its pack too, for requests and tasks)."""
+        return not self.errors(name, instance)
 
     def _fast_validator(self, name: str) -> Any:
         file_name = KINDS.get(name, name)
@@ -224,15 +304,37 @@ def _flatten(errors: Iterable[ValidationError]) -> Iterator[Violation]:
 def _violations(error: ValidationError) -> Iterator[Violation]:
     path = list(error.absolute_path)
     rule = str(error.validator)
+    source = _provenance(error)
     if rule == "required" and isinstance(error.instance, dict):
         required: list[str] = list(error.validator_value)  # type: ignore[arg-type]
         for name in (k for k in required if k not in error.instance):
-            yield Violation(pointer([*path, name]), rule, f"{name!r} is required")
+            yield Violation(pointer([*path, name]), rule, f"{name!r} is required", source)
     elif error.validator is None or (rule == "not" and error.validator_value == {}):
         # a false schema or {"not": {}}: the field may not appear at all
-        yield Violation(pointer(path), "not allowed", "this field is not allowed here")
+        yield Violation(pointer(path), "not allowed", "this field is not allowed here", source)
     else:
-        yield Violation(pointer(path), rule, _message(rule, error))
+        yield Violation(pointer(path), rule, _message(rule, error), source)
+
+
+def _unique(found: Iterable[Violation]) -> list[Violation]:
+    """Each violation once, sorted by pointer, rule and message."""
+    return sorted(set(found), key=lambda v: (v.pointer, v.rule, v.message))
+
+
+def _provenance(error: ValidationError) -> Provenance | None:
+    """The ``x-provenance`` of the subschema whose keyword failed."""
+    schema = error.schema
+    return provenance_of(schema) if isinstance(schema, dict) and KEYWORD in schema else None
+
+
+def _unsupported(model: str, task_type: str, supported: list[str]) -> Violation:
+    """An unknown ``(model, task_type)``: names both fields and lists what the fake supports."""
+    return Violation(
+        "/task_type",
+        "supported",
+        f"model {_brief(model)} with task_type {_brief(task_type)} is not supported; "
+        f"supported (model/task_type): {', '.join(supported)}",
+    )
 
 
 def _message(rule: str, error: ValidationError) -> str:
@@ -273,5 +375,12 @@ def _brief(value: object, limit: int = 80) -> str:
 
 @cache
 def default_registry() -> SchemaRegistry:
-    """The registry of the schemas shipped with the package (loaded once per process)."""
+    """The registry of the schemas and packs shipped with the package (loaded once)."""
+    from mock_server.packs.book import default_book  # packs build on this module
+
+    return default_book().registry
+
+
+def bare_registry() -> SchemaRegistry:
+    """The shared schemas alone, without any pack (the packs' own base)."""
     return SchemaRegistry(schemas_dir())

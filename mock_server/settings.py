@@ -29,7 +29,8 @@ class Settings:
     seed: int = 0
     #: Accepted keys; empty means any non-empty key.
     api_keys: tuple[str, ...] = ()
-    #: A table name in ``fixtures/prices`` (``seed``, ``2026-02-13``) or a JSON file path.
+    #: A price table name (``seed``, ``2026-02-13``: ``prices/<name>.json`` in each pack that
+    #: has it, the pack's ``default`` elsewhere) or a JSON file path (a table for the omni pack).
     price_table: str = "seed"
     #: Serve the ``/_mock`` control plane.
     control: bool = True
@@ -91,6 +92,14 @@ class Settings:
     store: str = "memory://"
     #: Worker processes of ``serve`` (more than 1 needs a shared store).
     workers: int = 1
+
+    # task-type packs (issue 10)
+    #: Extra pack folders (a pack, or a folder of packs); they replace shipped packs of the
+    #: same ``(model, task_type)``.
+    packs: tuple[str, ...] = ()
+    #: ``all`` enforces every rule; ``documented`` only documented and observed rules
+    #: (guessed rules are not enforced, like a lenient real server).
+    strictness: str = "all"
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied (names as the fields)."""

@@ -13,6 +13,7 @@ from mock_server.domain.clock import NS, ManualClock, SystemClock
 from mock_server.domain.lifecycle import transitions, view
 from mock_server.domain.models import Failure, Status
 from mock_server.domain.render import rfc3339, task_json
+from mock_server.packs import default_book
 from mock_server.schema_registry import default_registry
 from mock_server.settings import Settings, from_env
 from tests.conftest import EXAMPLES, seed_request
@@ -94,13 +95,15 @@ def test_rendered_task_matches_the_seed_response_shape() -> None:
 
 def test_timings_follow_the_real_service() -> None:
     rng = random.Random(1)
-    short = timing.draw(rng, {"version": "3.0", "duration": 3, "resolution": "720p"})
+    omni = default_book().named("kling-omni_video_generation")
+    short_input = {"version": "3.0", "duration": 3, "resolution": "720p"}
+    short = timing.draw(rng, omni, omni.variant(short_input), short_input)
     assert 0.3 * NS <= short.pending_ns <= 1.0 * NS
     assert 70 * NS <= short.run_ns <= 95 * NS
     long = timing.nominal_run_seconds(
-        {"version": "3.0", "duration": 15, "resolution": "1080p", "enable_audio": True}
+        omni, {"version": "3.0", "duration": 15, "resolution": "1080p", "enable_audio": True}
     )
-    assert long > timing.nominal_run_seconds({"version": "3.0", "duration": 15})
+    assert long > timing.nominal_run_seconds(omni, {"version": "3.0", "duration": 15})
 
 
 def test_same_seed_same_ids_and_timings() -> None:

@@ -63,7 +63,8 @@ CASES: list[tuple[str, bytes, dict[str, str], int, str]] = [
         json.dumps({**seed_request(), "model": "midjourney"}).encode(),
         JSON,
         400,
-        'piapi-mock fakes model "kling"',
+        'model "midjourney" with task_type "omni_video_generation" is not supported; '
+        "supported (model/task_type): ",
     ),
     (
         "unknown task type",

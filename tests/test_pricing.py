@@ -8,10 +8,27 @@ from typing import Any
 
 import pytest
 
-from mock_server.domain.pricing import PriceTable, billed_seconds
+from mock_server.domain.pricing import Prices
+from mock_server.packs import default_book
 
-SEED = PriceTable.load("seed")
-LATER = PriceTable.load("2026-02-13")
+OMNI = default_book().named("kling-omni_video_generation")
+
+
+class Table:
+    """The omni pack's prices under one table name (the old single-table API, for brevity)."""
+
+    def __init__(self, name: str) -> None:
+        self.prices = Prices(default_book(), name)
+
+    def usd(self, task_input: dict[str, Any]) -> Decimal:
+        return self.prices.usd(OMNI, task_input)
+
+    def points(self, task_input: dict[str, Any]) -> int:
+        return self.prices.points(OMNI, task_input)
+
+
+SEED = Table("seed")
+LATER = Table("2026-02-13")
 
 
 @pytest.mark.parametrize(
@@ -45,7 +62,7 @@ def test_documented_examples() -> None:
 def test_defaults_when_fields_are_omitted() -> None:
     """duration 5, 720p, no audio; a shot without duration counts 3 s."""
     assert SEED.points({"version": "3.0", "prompt": "x"}) == 7_500_000
-    assert billed_seconds({"multi_shots": [{"prompt": "a"}, {"prompt": "b", "duration": 4}]}) == 7
+    assert OMNI.seconds({"multi_shots": [{"prompt": "a"}, {"prompt": "b", "duration": 4}]}) == 7
 
 
 def test_o1_is_per_clip() -> None:
@@ -53,15 +70,30 @@ def test_o1_is_per_clip() -> None:
 
 
 def test_unknown_table_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="known: 2026-02-13, seed"):
-        PriceTable.load("cheap")
+    with pytest.raises(ValueError, match=r"known: 2026-02-13, .*seed"):
+        Prices(default_book(), "cheap")
 
 
 def test_a_table_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "mine.json"
     path.write_text(
-        '{"name": "mine", "points_per_usd": 100, "per_second": {"720p": {"audio": "1",'
-        ' "no_audio": "0.5"}}, "o1_per_clip": {}}'
+        '{"name": "mine", "points_per_usd": 100, "x-provenance": {"grade": "guess", "reason":'
+        ' "a test"}, "rows": {"per_second": {"720p": {"true": "1", "false": "0.5"}}}}'
     )
-    table = PriceTable.load(str(path))
-    assert table.points({"version": "3.0", "duration": 3}) == 150
+    prices = Prices(default_book(), str(path))
+    assert prices.points(OMNI, {"version": "3.0", "duration": 3}) == 150
+
+
+@pytest.mark.parametrize(
+    ("task_input", "usd"),
+    [
+        ({"version": "4.0", "duration": 10, "resolution": "720p"}, "1.6670"),
+        ({"version": "4.0", "duration": 3, "resolution": "1080p"}, "0.75"),
+        ({"version": "4.0-flash", "duration": 20, "resolution": "720p"}, "2.00"),
+        ({"version": "4.0", "duration": 30, "resolution": "1080p", "enable_audio": True}, "7.5"),
+    ],
+)
+def test_kling_4_omni_prices_as_published(task_input: dict[str, Any], usd: str) -> None:
+    """$0.1667/s at 720p and $0.25/s at 1080p for 4.0, $0.10/s for 4.0-flash, in both tables."""
+    assert SEED.usd(task_input) == Decimal(usd)
+    assert LATER.usd(task_input) == Decimal(usd)

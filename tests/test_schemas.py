@@ -26,7 +26,9 @@ def test_every_schema_passes_the_draft_2020_12_metaschema(path: Path) -> None:
 def test_every_kind_names_a_loaded_schema() -> None:
     registry = default_registry()
     assert set(KINDS.values()) <= set(registry.names)
-    assert len(registry.names) == len(SCHEMA_FILES)
+    packs = {n for n in registry.names if n.startswith("packs/")}
+    assert len(registry.names) == len(SCHEMA_FILES) + len(packs)
+    assert {n.rsplit("/", 1)[1] for n in packs} == {"input.json", "request.json", "task.json"}
 
 
 def test_a_schema_that_breaks_the_metaschema_is_refused(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_carries_the_data(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "mock_server/_data/schemas/task.json" in names
-    assert "mock_server/_data/fixtures/prices/seed.json" in names
+    assert "mock_server/_data/schemas/packs/kling-omni_video_generation/prices/seed.json" in names
     assert "mock_server/_data/fixtures/media/sample-16x9.mp4" in names
     assert any(n.endswith("entry_points.txt") for n in names)
     # The dashboard's static files (docs/dashboard.md): the page is assembled from them.

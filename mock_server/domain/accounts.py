@@ -50,7 +50,10 @@ class Ledger:
         return not self.credits or self.remain(owner) >= cost
 
     def freeze(self, record: TaskRecord) -> None:
-        """A new task: freeze its cost until it ends."""
+        """A new task: freeze its cost until it ends (or consume it now, if charged at create)."""
+        if record.prepaid:
+            self.account(record.owner).used += record.cost
+            return
         self.account(record.owner).frozen += record.cost
         self._open[record.task_id] = record
         self.track(record)

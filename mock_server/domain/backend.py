@@ -25,12 +25,14 @@ from mock_server.domain.errors import (
 )
 from mock_server.domain.faults import FaultBook
 from mock_server.domain.journal import Journal
+from mock_server.domain.links import check_links
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, WebhookTarget
 from mock_server.domain.observers import BackendObserver
-from mock_server.domain.pricing import PriceTable
+from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
 from mock_server.domain.store import TaskStore
+from mock_server.packs import Pack, PackBook, book_for
 from mock_server.settings import Settings
 from mock_server.stores import open_store
 
@@ -93,7 +95,8 @@ class Backend:
         #: Whether the state is shared with other processes or runs (not ``memory://``).
         self.shared = self.store.shared
         self.clock: Clock = clock or self._default_clock()
-        self.prices = PriceTable.load(self.settings.price_table)
+        self.packs: PackBook = book_for(tuple(self.settings.packs))
+        self.prices = Prices(self.packs, self.settings.price_table)
         self.journal: Journal = (
             StoreJournal(self.store, self.settings.journal_size)
             if self.shared
@@ -164,13 +167,18 @@ class Backend:
         base_url: str,
         *,
         scenario: str | None = None,
+        pack: Pack | None = None,
     ) -> TaskView:
         """Store a new task from a contract-valid body; it starts ``pending``.
 
-        ``scenario`` is an ``X-Mock-Scenario`` text (400 if it breaks the grammar). A create
-        that does not fit the balance is refused with 402 (a guess: PiAPI documents no status).
+        ``pack`` is the body's pack (looked up when not given). ``scenario`` is an
+        ``X-Mock-Scenario`` text (400 if it breaks the grammar). Fields that name another task
+        must name a suitable one (400). A create that does not fit the balance is refused with
+        402 (a guess: PiAPI documents no status).
         """
         task_input: Mapping[str, Any] = body["input"]
+        pack = pack or self.packs.lookup(body["model"], body["task_type"])
+        variant = pack.variant(task_input)
         config = config_echo(body.get("config"))
         now = self.clock.now()
         if now > LATEST_NS:
@@ -180,9 +188,11 @@ class Backend:
         requested = None
         if scenario is not None and self.headers_honoured:
             requested = scenarios.parse(scenario)
-        cost = self.prices.points(task_input)
+        if pack.links:
+            check_links(self, owner, pack, task_input)
+        cost = self.prices.points(pack, task_input)
         self._check_credits(owner, cost, now)
-        plan = timing.draw(self.rng, task_input)
+        plan = timing.draw(self.rng, pack, variant, task_input)
         chosen = self.scenarios.choose(owner, task_input, requested)
         pending_ns, run_ns, failure = (
             chosen.apply(plan) if chosen else (plan.pending_ns, plan.run_ns, None)
@@ -203,6 +213,9 @@ class Backend:
             run_ns=run_ns,
             failure=failure,
             webhook=_webhook_target(config),
+            variant=variant.key,
+            media=pack.media(variant, task_input).key,
+            prepaid=pack.charge == "create",
         )
         if self.queue is not None:
             self.queue.admit(record, pending_ns, now)

@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Final
 
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView
+from mock_server.domain.shapes import shape
 
 #: Guess: PiAPI documents no error for a cancelled task; the fake shows HTTP-style 499.
 CANCEL_FAILURE: Final = Failure(code=499, message="task canceled by user", raw_message="canceled")
 
 
 def video_url(record: TaskRecord) -> str:
-    """The URL of the finished video, served by the fake itself."""
-    return f"{record.base_url}/storage/videos/{record.task_id}.mp4"
+    """The URL of the task's (first) finished file, served by the fake itself."""
+    return shape(record).first_url(record.base_url, record.task_id)
 
 
 def view(record: TaskRecord, now: int, cancel_status: Status = Status.FAILED) -> TaskView:

@@ -75,6 +75,12 @@ class TaskRecord:
     failure: Failure | None = None
     cancelled_at: int | None = None
     webhook: WebhookTarget | None = None
+    #: The pack variant that decided price, media and output (``<pack>@<digest>/<variant>``;
+    #: "" is omni 3.0), and what the task makes (``kind/count/WxH/seconds``).
+    variant: str = ""
+    media: str = ""
+    #: Charged at create (``usage.charge: create``, Seedance and Kling turbo), not at the end.
+    prepaid: bool = False
 
     def __post_init__(self) -> None:
         # Strings most tasks share are kept once (about 300 B less a task at 100,000 tasks).
@@ -84,6 +90,8 @@ class TaskRecord:
         self.config_json = _shared(self.config_json)
         self.aspect_ratio = _shared(self.aspect_ratio)
         self.base_url = _shared(self.base_url)
+        self.variant = _shared(self.variant)
+        self.media = _shared(self.media)
 
     @property
     def end_at(self) -> int | None:

@@ -1,72 +1,60 @@
-"""Prices from data files in ``fixtures/prices``; costs in PiAPI points (1 USD = 10^7 points).
+"""Prices of every pack under one table name; costs in PiAPI points (1 USD = 10^7 points).
 
-Kling 3.0 omni is billed per output second by resolution and audio (with ``multi_shots``
-the seconds are the sum of the shots); o1 per clip of 5 or 10 s.
+The rules and tables are pack data (``schemas/packs/<name>/prices/``); this module only picks
+the table the settings name. Kling 3.0 omni is billed per output second by resolution and
+audio (with ``multi_shots`` the seconds are the sum of the shots); o1 per clip of 5 or 10 s;
+Kling 4 omni per second by resolution.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from mock_server.resources import fixtures_dir
+from mock_server.packs import Pack, PackBook
+from mock_server.packs.errors import PackError
+from mock_server.packs.prices import PriceTable
 
-DEFAULT_DURATION: Final = 5
-DEFAULT_SHOT_DURATION: Final = 3
+#: The pack a price table given as a file path applies to (the seed's task type).
+OMNI_PACK: Final = "kling-omni_video_generation"
 
 
-@dataclass(frozen=True, slots=True)
-class PriceTable:
-    """A loaded price table."""
+class Prices:
+    """The price of a task of any pack, by the table name (or file) of the settings."""
 
-    name: str
-    points_per_usd: int
-    per_second: Mapping[str, Mapping[str, Decimal]]
-    o1_per_clip: Mapping[str, Mapping[str, Decimal]]
-
-    @classmethod
-    def load(cls, name_or_path: str) -> PriceTable:
-        """A table by name (``seed``, ``2026-02-13``) or from a JSON file path."""
-        path = Path(name_or_path)
-        if not path.is_file():
-            path = fixtures_dir() / "prices" / f"{name_or_path}.json"
-        if not path.is_file():
-            known = sorted(p.stem for p in (fixtures_dir() / "prices").glob("*.json"))
+    def __init__(self, book: PackBook, name_or_path: str) -> None:
+        self.name = name_or_path
+        self._file: PriceTable | None = None
+        if Path(name_or_path).suffix == ".json" or Path(name_or_path).is_file():
+            self._file = _load_file(name_or_path)
+            self.name = self._file.name
+        elif not any(name_or_path in pack.prices for pack in book):
+            known = sorted({table for pack in book for table in pack.prices})
             raise ValueError(f"unknown price table {name_or_path!r}; known: {', '.join(known)}")
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            name=str(data["name"]),
-            points_per_usd=int(data["points_per_usd"]),
-            per_second=_decimals(data["per_second"]),
-            o1_per_clip=_decimals(data["o1_per_clip"]),
-        )
+        self.points_per_usd = book.named(OMNI_PACK).table(self.name).points_per_usd
 
-    def usd(self, task_input: Mapping[str, Any]) -> Decimal:
-        """The price in USD of a (valid) omni input."""
-        resolution = str(task_input.get("resolution", "720p"))
-        if task_input.get("version") == "o1":
-            duration = str(task_input.get("duration", DEFAULT_DURATION))
-            return self.o1_per_clip[resolution][duration]
-        audio = "audio" if task_input.get("enable_audio") else "no_audio"
-        return self.per_second[resolution][audio] * billed_seconds(task_input)
+    def table(self, pack: Pack) -> PriceTable:
+        """The table this pack's tasks are priced by."""
+        if self._file is not None and pack.name == OMNI_PACK:
+            return self._file
+        return pack.table(self.name)
 
-    def points(self, task_input: Mapping[str, Any]) -> int:
+    def usd(self, pack: Pack, task_input: Mapping[str, Any]) -> Decimal:
+        """The price in USD of a (valid) input of ``pack``."""
+        return pack.usd(task_input, self.table(pack))
+
+    def points(self, pack: Pack, task_input: Mapping[str, Any]) -> int:
         """The price in points, rounded half up to a whole point."""
-        exact = self.usd(task_input) * self.points_per_usd
-        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return pack.points(task_input, self.table(pack))
 
 
-def billed_seconds(task_input: Mapping[str, Any]) -> int:
-    """Output seconds: the sum of the shots when ``multi_shots`` is given, else ``duration``."""
-    shots = task_input.get("multi_shots") or []
-    if shots:
-        return sum(int(s.get("duration", DEFAULT_SHOT_DURATION)) for s in shots)
-    return int(task_input.get("duration", DEFAULT_DURATION))
+def _load_file(path: str) -> PriceTable:
+    try:
+        return PriceTable.load(Path(path))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"price table {path}: {exc}") from exc
 
 
-def _decimals(table: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, Decimal]]:
-    return {row: {col: Decimal(str(v)) for col, v in cols.items()} for row, cols in table.items()}
+__all__ = ["PackError", "Prices"]

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from mock_server.domain.clock import NS
 from mock_server.domain.models import TaskView
+from mock_server.domain.shapes import shape
 
 ZERO_TIME: Final = "0001-01-01T00:00:00Z"
 _NO_ERROR: Final = '{"code":0,"raw_message":"","message":"","detail":null}'
@@ -46,6 +47,8 @@ _string: Final = encode_basestring
 def task_json(view: TaskView) -> str:
     """The task object (``data``) as compact JSON text."""
     r = view.record
+    found = shape(r)
+    rendering = found.rendering
     if view.error is None:
         error = _NO_ERROR
     else:
@@ -58,12 +61,12 @@ def task_json(view: TaskView) -> str:
         f'{{"task_id":"{r.task_id}","model":{_string(r.model)},'
         f'"task_type":{_string(r.task_type)},"status":"{view.status.value}",'
         f'"config":{r.config_json},"input":{r.input_json},'
-        f'"output":{{"video":{_string(view.video_url)}}},'
+        f'"output":{found.output(view.status.value, r.base_url, r.task_id)},'
         f'"meta":{{"created_at":"{rfc3339(r.created_at)}",'
         f'"started_at":"{rfc3339(view.started_at)}","ended_at":"{rfc3339(view.ended_at)}",'
-        f'"usage":{{"type":"point","frozen":{r.cost},"consume":{view.consume}}},'
+        f'"usage":{found.usage_json(r.cost, view.consume)},'
         f'"is_using_private_pool":{"true" if r.private_pool else "false"}}},'
-        f'"detail":null,"logs":null,"error":{error}}}'
+        f'"detail":{rendering.detail_json},"logs":{rendering.logs_json},"error":{error}}}'
     )
 
 

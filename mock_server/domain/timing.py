@@ -1,7 +1,8 @@
-"""How long a task waits and renders, drawn from a seeded random source.
+"""How long a task waits and renders: the pack's timing model, drawn from a seeded source.
 
-Calibrated on PiAPI's examples: pending 0.2-0.9 s; a 3 s 720p omni render ~80 s, o1 5 s
-~83 s, a 5 s 720p render ~110 s. More seconds, 1080p and audio take longer; +-8% jitter.
+Each pack (or variant) says its model; omni's is calibrated on PiAPI's examples: pending
+0.2-0.9 s, a 3 s 720p render ~80 s, o1 5 s ~83 s, a 5 s 720p render ~110 s; more seconds,
+1080p and audio take longer; +-8% jitter.
 """
 
 from __future__ import annotations
@@ -9,16 +10,9 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from mock_server.domain.clock import to_ns
-from mock_server.domain.pricing import billed_seconds
-
-BASE_SECONDS: Final = 72.0
-PER_OUTPUT_SECOND: Final = 3.0
-HD_FACTOR: Final = 1.15
-AUDIO_FACTOR: Final = 1.10
-JITTER: Final = 0.08
+from mock_server.packs import Pack, Variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +23,15 @@ class Timing:
     run_ns: int
 
 
-def nominal_run_seconds(task_input: Mapping[str, Any]) -> float:
+def nominal_run_seconds(pack: Pack, task_input: Mapping[str, Any]) -> float:
     """Render time without jitter."""
-    seconds = BASE_SECONDS + PER_OUTPUT_SECOND * billed_seconds(task_input)
-    if task_input.get("resolution") == "1080p":
-        seconds *= HD_FACTOR
-    if task_input.get("enable_audio"):
-        seconds *= AUDIO_FACTOR
-    return seconds
+    variant = pack.variant(task_input)
+    model = pack.timing_for(variant)
+    return model.nominal(pack.values(task_input), pack.seconds(task_input))
 
 
-def draw(rng: random.Random, task_input: Mapping[str, Any]) -> Timing:
-    """A seeded timing for ``task_input``."""
-    pending = rng.uniform(0.3, 1.0)
-    run = nominal_run_seconds(task_input) * rng.uniform(1 - JITTER, 1 + JITTER)
-    return Timing(to_ns(pending), to_ns(run))
+def draw(rng: random.Random, pack: Pack, variant: Variant, task_input: Mapping[str, Any]) -> Timing:
+    """A seeded timing for ``task_input`` (two draws from ``rng``)."""
+    model = pack.timing_for(variant)
+    pending, run = model.draw(rng, pack.values(task_input), pack.seconds(task_input))
+    return Timing(pending, run)

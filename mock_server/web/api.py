@@ -13,16 +13,11 @@ from mock_server.contract_rules import request_violations
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InvalidRequest, PiapiError
 from mock_server.domain.journal import JournalEntry
-from mock_server.domain.models import Status
 from mock_server.domain.render import envelope_json
-from mock_server.resources import fixtures_dir
-from mock_server.web import headers
+from mock_server.web import headers, media
 from mock_server.web.body import read_json
 from mock_server.web.responses import json_data, json_text, page_not_found
 from mock_server.webhooks.policy import config_violations
-
-SUPPORTED: Final = 'piapi-mock fakes model "kling" with task_type "omni_video_generation" only'
-VIDEO_FILES: Final = {"16:9": "sample-16x9.mp4", "9:16": "sample-9x16.mp4", "1:1": "sample-1x1.mp4"}
 
 
 def backend_of(request: Request) -> Backend:
@@ -81,14 +76,16 @@ async def create_task(request: Request) -> Response:
     backend = backend_of(request)
     owner = caller(request)
     body = await read_json(request, backend.settings.max_body_bytes)
-    violations = request_violations(body) or config_violations(body)
+    packs = backend.packs
+    strictness = backend.settings.strictness
+    violations = request_violations(body, book=packs, strictness=strictness) or config_violations(
+        body
+    )
     if violations:
-        unsupported = any(v.pointer in {"/model", "/task_type"} for v in violations)
-        raise InvalidRequest(
-            violations, f"invalid request ({SUPPORTED})" if unsupported else "invalid request"
-        )
+        raise InvalidRequest(violations)
+    pack = packs.lookup(body["model"], body["task_type"])
     scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
-    view = backend.create(owner, body, base_url(request), scenario=scenario)
+    view = backend.create(owner, body, base_url(request), scenario=scenario, pack=pack)
     try:
         text = envelope_json(view)
     except Exception:
@@ -126,17 +123,17 @@ async def account_info(request: Request) -> Response:
     return json_data({"code": 200, "data": backend.account(owner), "message": "success"})
 
 
-async def video_file(request: Request) -> Response:
-    """GET /storage/videos/{task_id}.mp4: a small playable MP4 in the task's aspect ratio.
+async def media_file(request: Request) -> Response:
+    """GET /storage/{videos,images,audio}/{file}: a real file of the task's media kind.
 
     Like PiAPI's storage links it needs no key; it exists only once the task is completed.
     """
     backend = backend_of(request)
-    record = backend.store.get(request.path_params["task_id"])
-    if record is None or backend.view(record).status is not Status.COMPLETED:
+    found = media.locate(backend, request.path_params["folder"], request.path_params["file"])
+    if found is None:
         return page_not_found()
-    name = VIDEO_FILES.get(record.aspect_ratio, VIDEO_FILES["16:9"])
-    return FileResponse(fixtures_dir() / "media" / name, media_type="video/mp4")
+    path, media_type = found
+    return FileResponse(path, media_type=media_type)
 
 
 def routes() -> list[BaseRoute]:
@@ -147,7 +144,7 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/task/{task_id}", cancel_task, methods=["DELETE"]),
         Route("/api/v1/task/{task_id}/cancel", cancel_task, methods=["POST"]),
         Route("/account/info", account_info, methods=["GET"]),
-        Route("/storage/videos/{task_id}.mp4", video_file, methods=["GET", "HEAD"]),
+        Route("/storage/{folder}/{file}", media_file, methods=["GET", "HEAD"]),
     ]
 
 

@@ -9,24 +9,26 @@ from __future__ import annotations
 import copy
 from functools import cache
 from typing import Any
+from urllib.parse import urljoin
 
 from mock_server import __version__
 from mock_server.schema_registry import BASE_URI, default_registry
 
 
 def component_name(file_name: str) -> str:
-    """``task-response.json`` -> ``task-response``."""
-    return file_name.removesuffix(".json")
+    """``task-response.json`` -> ``task-response``; ``packs/p/input.json`` -> ``packs.p.input``."""
+    return file_name.removesuffix(".json").replace("/", ".")
 
 
 def _rewrite(node: Any, current: str) -> Any:
+    """``node`` of file ``current`` with every ``$ref`` pointing at a component."""
     if isinstance(node, dict):
         out = {k: _rewrite(v, current) for k, v in node.items() if k not in {"$id", "$schema"}}
         ref = node.get("$ref")
         if isinstance(ref, str):
             target, _, fragment = ref.partition("#")
-            name = component_name(target.removeprefix(BASE_URI)) if target else current
-            out["$ref"] = f"#/components/schemas/{name}{fragment}"
+            resolved = urljoin(BASE_URI + current, target).removeprefix(BASE_URI)
+            out["$ref"] = f"#/components/schemas/{component_name(resolved)}{fragment}"
         return out
     if isinstance(node, list):
         return [_rewrite(v, current) for v in node]
@@ -51,9 +53,8 @@ def _errors() -> dict[str, Any]:
 @cache
 def _document() -> dict[str, Any]:
     registry = default_registry()
-    schemas = {
-        component_name(n): _rewrite(registry.schema(n), component_name(n)) for n in registry.names
-    }
+    schemas = {component_name(n): _rewrite(registry.schema(n), n) for n in registry.names}
+    requests = [_ref(component_name(n)) for n in sorted(registry.request_schemas())]
     key: list[dict[str, list[str]]] = [{"apiKey": []}]
     task_id = [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     return {
@@ -71,7 +72,7 @@ def _document() -> dict[str, Any]:
                     "operationId": "createTask",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref("create-task-request")}},
+                        "content": {"application/json": {"schema": {"oneOf": requests}}},
                     },
                     "responses": {"200": _json("task-response", "the pending task"), **_errors()},
                 }

@@ -151,10 +151,12 @@ def test_fast_path_is_as_strict_about_integers_as_jsonschema(
 
 def test_an_integral_float_is_refused_by_the_fast_path_itself() -> None:
     body: dict[str, Any] = json.loads((EXAMPLES / "seed-request.json").read_text())
+    omni = default_registry().request_schema("kling", "omni_video_generation")
+    assert omni is not None
     body["input"]["duration"] = 5.0
-    assert not default_registry().fast_accepts("request", body)
+    assert not default_registry().fast_accepts(omni, body)
     body["input"]["duration"] = 5
-    assert default_registry().fast_accepts("request", body)
+    assert default_registry().fast_accepts(omni, body)
 
 
 def test_a_changed_fastjsonschema_integer_clause_is_noticed() -> None:

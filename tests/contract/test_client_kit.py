@@ -113,7 +113,7 @@ BROKEN: list[tuple[Callable[[httpx.Client], None], str, str]] = [
     (broken_string_duration, "/input/duration", "type"),
     (broken_no_key, "/headers/x-api-key", "required"),
     (broken_field_type, "/input/images", "type"),
-    (broken_task_type, "/task_type", "const"),
+    (broken_task_type, "/task_type", "supported"),
     (broken_route, "", "route"),
 ]
 
@@ -159,7 +159,7 @@ def test_async_clients_are_checked_too() -> None:
     router = ContractRouter(strict=False)
     with router:
         assert asyncio.run(client()) == 400
-    assert [(v.pointer, v.rule) for v in router.violations] == [("/model", "const")]
+    assert [(v.pointer, v.rule) for v in router.violations] == [("/task_type", "supported")]
     with pytest.raises(ClientContractError):
         router.assert_no_violations()
 

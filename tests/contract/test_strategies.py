@@ -16,7 +16,8 @@ from contract_tests.prices import load_prices, seconds
 from contract_tests.profiles import TESTS
 from contract_tests.strategies import valid_requests
 from mock_server.contract_rules import request_violations
-from mock_server.domain.pricing import PriceTable
+from mock_server.domain.pricing import Prices
+from mock_server.packs import default_book
 from mock_server.schema_registry import default_registry
 
 REGISTRY = default_registry()
@@ -120,15 +121,16 @@ def test_the_fast_path_never_accepts_what_jsonschema_rejects(case: tuple[str, An
 @settings(TESTS, max_examples=60)
 @given(valid_requests())
 def test_the_kit_price_oracle_agrees_with_the_fake(body: dict[str, Any]) -> None:
+    omni = default_book().named("kling-omni_video_generation")
     for table in ("seed", "2026-02-13"):
-        assert load_prices(table).points(body["input"]) == PriceTable.load(table).points(
-            body["input"]
-        )
+        fake = Prices(default_book(), table).points(omni, body["input"])
+        assert load_prices(table).points(body["input"]) == fake
 
 
 def test_facts_come_from_the_schema_files() -> None:
     omni = REGISTRY.schema("input")
     assert facts().aspect_ratios == tuple(omni["properties"]["aspect_ratio"]["enum"])
+    assert facts().prompt_max == omni["properties"]["prompt"]["allOf"][0]["maxLength"]
     assert facts().shots_max == omni["$defs"]["v3"]["properties"]["multi_shots"]["maxItems"]
 
 
@@ -142,11 +144,13 @@ def test_the_differential_property_can_fail() -> None:
         "task_type": "omni_video_generation",
         "input": {"version": "3.0", "prompt": "p", "duration": 5.0},
     }
+    omni = REGISTRY.request_schema("kling", "omni_video_generation")
+    assert omni is not None
     stock = fastjsonschema.compile(
-        REGISTRY.schema("request"),
+        REGISTRY.schema(omni),
         handlers={"https": REGISTRY._resolve_remote},
         formats={"uri": lambda _: True},
     )
     stock(body)  # accepted: it would disagree with jsonschema
     assert REGISTRY.slow_errors("request", body) != []
-    assert not REGISTRY.fast_accepts("request", body)
+    assert not REGISTRY.fast_accepts(omni, body)
