@@ -54,8 +54,10 @@ def test_violations_carry_their_source() -> None:
     body["input"]["prompt"] = "x" * 2501
     body["input"]["duration"] = 99
     found = {v.rule: v.provenance for v in request_violations(body)}
-    assert found["maxLength"] is not None and found["maxLength"].grade == "guess"
-    assert found["maximum"] is not None and found["maximum"].grade == "documented"
+    assert found["maxLength"] is not None
+    assert found["maxLength"].grade == "guess"
+    assert found["maximum"] is not None
+    assert found["maximum"].grade == "documented"
 
 
 def test_documented_strictness_drops_guesses_only() -> None:
