@@ -10,7 +10,10 @@ from functools import cache
 from typing import Any
 
 from mock_server.contract_rules import MAX_TOTAL_SECONDS
+from mock_server.packs import default_book
 from mock_server.schema_registry import default_registry
+
+OMNI = default_book().named("kling-omni_video_generation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,10 @@ def facts() -> Facts:
         o1_durations=tuple(int(d) for d in defs["o1"]["properties"]["duration"]["enum"]),
         service_modes=_enum(registry.schema("config")["properties"]["service_mode"]["allOf"][0]),
         statuses=_enum(task_defs["status"]),
-        usage_types=_enum(task_defs["usage"]["properties"]["type"]),
+        # The omni pack's usage type (the shared schema allows "point" and "llm").
+        usage_types=tuple(
+            t for t in _enum(task_defs["usage"]["properties"]["type"]) if t == OMNI.usage_type
+        ),
         model="kling",
         task_type="omni_video_generation",
     )

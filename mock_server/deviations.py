@@ -61,7 +61,7 @@ def _walk(file: str, node: Any, where: str) -> Iterator[Rule]:
         raw = node.get(KEYWORD)
         yield Rule(file, where, keywords, Provenance.from_annotation(raw) if raw else None)
     for key, value in node.items():
-        if key in _DATA:
+        if key in _DATA or key == "if":  # a condition refuses nothing by itself
             continue
         if key in {"properties", "$defs", "patternProperties", "dependentSchemas"}:
             for name, sub in value.items():

@@ -149,6 +149,10 @@ class SchemaRegistry:
         return self._errors(name, instance, fast=False)
 
     def _errors(self, name: str, instance: object, *, fast: bool) -> list[Violation]:
+        if fast and name == "request":
+            pack = self._pack_of(name, instance)
+            if pack and self._fast_one(pack, instance):  # the pack's schema holds the envelope
+                return []
         found = self.schema_errors(name, instance, fast=fast)
         if name == "request":
             found = _unique(found + self._pack_request_errors(instance, fast))
@@ -158,7 +162,7 @@ class SchemaRegistry:
 
     def schema_errors(self, name: str, instance: object, *, fast: bool = True) -> list[Violation]:
         """One schema's violations alone, without a pack's (none if the fast path accepts)."""
-        if fast and self.fast_accepts(name, instance):
+        if fast and self._fast_one(name, instance):
             return []
         return _unique(_flatten(self.validator(name).iter_errors(instance)))
 
@@ -202,7 +206,27 @@ class SchemaRegistry:
         ]
 
     def fast_accepts(self, name: str, instance: object) -> bool:
-        """Whether the compiled fast validator accepts ``instance``."""
+        """Whether the compiled fast validators accept ``instance`` (by its pack too, for a
+        request or a task kind; an unknown pair in a request is never accepted)."""
+        if not self._fast_one(name, instance):
+            return False
+        pack = self._pack_of(name, instance)
+        return pack is None or (pack != "" and self._fast_one(pack, _task_at(name, instance)))
+
+    def _pack_of(self, name: str, instance: object) -> str | None:
+        """The pack schema that also judges ``instance`` of kind ``name`` ("" if unknown)."""
+        if name == "request" and isinstance(instance, dict) and self._requests:
+            model, task_type = instance.get("model"), instance.get("task_type")
+            if isinstance(model, str) and isinstance(task_type, str):
+                return self._requests.get((model, task_type), "")
+            return None
+        if name in _TASK_AT:
+            task = _task_at(name, instance)
+            if isinstance(task, dict):
+                return self._tasks.get((task.get("model"), task.get("task_type")))  # type: ignore[arg-type]
+        return None
+
+    def _fast_one(self, name: str, instance: object) -> bool:
         try:
             self._fast_validator(name)(instance)
         except fastjsonschema.JsonSchemaException:
@@ -314,6 +338,12 @@ def _violations(error: ValidationError) -> Iterator[Violation]:
         yield Violation(pointer(path), "not allowed", "this field is not allowed here", source)
     else:
         yield Violation(pointer(path), rule, _message(rule, error), source)
+
+
+def _task_at(kind: str, instance: object) -> object:
+    """The task inside a payload of ``kind`` (itself for a task)."""
+    at = _TASK_AT.get(kind)
+    return instance.get(at) if at and isinstance(instance, dict) else instance
 
 
 def _unique(found: Iterable[Violation]) -> list[Violation]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from json.encoder import encode_basestring
 from typing import Any
 
-from mock_server.domain import lifecycle, scenarios, timing
+from mock_server.domain import lifecycle, platform, scenarios, timing
 from mock_server.domain.accounts import Ledger
 from mock_server.domain.clock import LATEST_NS, Clock, ManualClock, SystemClock, to_ns
 from mock_server.domain.errors import (
@@ -317,22 +317,11 @@ class Backend:
         return f"task {task_id} canceled"
 
     def account(self, owner: str) -> dict[str, Any]:
-        """A simulated ``/account/info`` for ``owner`` (points: frozen, used, remaining)."""
+        """A simulated ``/account/info`` for ``owner`` (every field real clients read)."""
         self.sync()
         self.catch_up()
         self.ledger.settle(self.clock.now())
-        wallet = self.ledger.wallet(owner)
-        credits = self.ledger.credits
-        return {
-            "account_name": "piapi-mock",
-            "plan": "simulated",
-            "equivalent_in_usd": (
-                round(wallet["point_remain"] / self.prices.points_per_usd, 4) if credits else 0
-            ),
-            "unlimited": not credits,
-            "wallet": wallet,
-            "max_concurrent_task_count": self.settings.max_concurrent,
-        }
+        return platform.account_info(self, owner)
 
     # -- shared stores: one round trip for a create or a get --------------------------------
 

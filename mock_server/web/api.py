@@ -115,14 +115,6 @@ async def cancel_task(request: Request) -> Response:
     return json_data({"code": 200, "message": message})
 
 
-async def account_info(request: Request) -> Response:
-    """GET /account/info: a simulated account."""
-    backend = backend_of(request)
-    owner = caller(request)
-    journal(request, 200)
-    return json_data({"code": 200, "data": backend.account(owner), "message": "success"})
-
-
 async def media_file(request: Request) -> Response:
     """GET /storage/{videos,images,audio}/{file}: a real file of the task's media kind.
 
@@ -143,7 +135,6 @@ def routes() -> list[BaseRoute]:
         Route("/api/v1/task/{task_id}", get_task, methods=["GET"]),
         Route("/api/v1/task/{task_id}", cancel_task, methods=["DELETE"]),
         Route("/api/v1/task/{task_id}/cancel", cancel_task, methods=["POST"]),
-        Route("/account/info", account_info, methods=["GET"]),
         Route("/storage/{folder}/{file}", media_file, methods=["GET", "HEAD"]),
     ]
 

@@ -25,6 +25,7 @@ from mock_server.web import (
     fastpath,
     faults,
     strict_polling,
+    platform,
     ui,
 )
 from mock_server.web.api import journal
@@ -63,7 +64,8 @@ async def _openapi(request: Request) -> Response:
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:
     """The fake PiAPI as an ASGI app; pass a ``backend`` to share or drive its state."""
     backend = backend or Backend(settings or Settings())
-    routes: list[BaseRoute] = [*api.routes(), Route("/openapi.json", _openapi, methods=["GET"])]
+    routes: list[BaseRoute] = [*api.routes(), *platform.routes()]
+    routes.append(Route("/openapi.json", _openapi, methods=["GET"]))
     if backend.settings.control:
         routes += control.routes() + control_scenarios.routes() + control_violations.routes()
         routes += webhook_routes() + ui.routes()
