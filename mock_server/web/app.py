@@ -24,8 +24,8 @@ from mock_server.web import (
     control_violations,
     fastpath,
     faults,
-    strict_polling,
     platform,
+    strict_polling,
     ui,
 )
 from mock_server.web.api import journal
