@@ -169,7 +169,11 @@ async def test_a_user_pack_loaded_with_pack(user_pack: Path) -> None:
     backend, clock = manual_backend(Settings(packs=(str(user_pack),)))
     transport = httpx.ASGITransport(app=create_asgi(backend=backend))
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-        sketch = {"model": "acme", "task_type": "sketch", "input": {"origin_task_id": "nope"}}
+        sketch: dict[str, Any] = {
+            "model": "acme",
+            "task_type": "sketch",
+            "input": {"origin_task_id": "nope"},
+        }
         refused = (await client.post("/api/v1/task", json=sketch, headers=KEY)).json()
         assert refused["code"] == 400
         assert "/input/origin_task_id" in refused["message"]
