@@ -41,6 +41,7 @@ def _parse(directory: Path, raw: Mapping[str, Any]) -> Pack:
     extras = {
         "usage_type": usage_type,
         "prepaid": charge == "create",
+        "shows_frozen": bool(usage.get("freeze", True)),
         "logs_json": json.dumps(fields.get("logs")),
         "detail_json": json.dumps(fields.get("detail")),
     }
@@ -140,7 +141,8 @@ def _resolve(node: Any, root: Mapping[str, Any]) -> Any:
 
 
 def _without_provenance(output: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in output.items() if k != "x-provenance"}
+    """The templates alone: ``x-`` keys (``x-provenance``, ``x-fields``) are annotations."""
+    return {k: v for k, v in output.items() if not k.startswith("x-")}
 
 
 def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:

@@ -107,6 +107,8 @@ class Rendering:
     templates: Mapping[str, Template]
     usage_type: str = "point"
     prepaid: bool = False
+    #: ``usage.freeze: false`` (motion control): ``frozen`` shows 0 although the end charges.
+    shows_frozen: bool = True
     logs_json: str = "null"
     detail_json: str = "null"
 
@@ -145,7 +147,8 @@ class Shape:
         """``meta.usage``: frozen until the end (``charge: end``) or consumed at create."""
         if self.rendering.prepaid:
             return f'{self.usage_prefix}0,"consume":{cost}}}'
-        return f'{self.usage_prefix}{cost},"consume":{consumed}}}'
+        frozen = cost if self.rendering.shows_frozen else 0
+        return f'{self.usage_prefix}{frozen},"consume":{consumed}}}'
 
     def value(self, name: str, base_url: str, task_id: str) -> str:
         """One placeholder's JSON text for one task."""

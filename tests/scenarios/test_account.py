@@ -13,6 +13,7 @@ from mock_server.domain.clock import SystemClock
 from mock_server.domain.errors import InsufficientCredits
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.observers import BackendObserver
+from mock_server.domain.platform import UNLIMITED_POINTS
 from mock_server.settings import Settings
 from tests.scenarios.helpers import KEY, body, create, make, open_client
 
@@ -22,6 +23,11 @@ pytestmark = pytest.mark.anyio
 THREE_S_720P = 4_500_000
 FIVE_S_720P_AUDIO = 10_000_000
 TEN_USD = 100_000_000
+
+
+def points(wallet: dict[str, int]) -> dict[str, int]:
+    """The point fields of a wallet (it also has mj_remain and llm_remain)."""
+    return {k: v for k, v in wallet.items() if k.startswith("point_")}
 
 
 def wallet(backend: Backend, owner: str = "k") -> tuple[int, int, int]:
@@ -75,9 +81,9 @@ def test_unlimited_account_still_reports_frozen_and_used() -> None:
     backend, clock = make()
     create(backend)
     assert backend.account("k")["unlimited"] is True
-    assert wallet(backend) == (0, THREE_S_720P, 0)
+    assert wallet(backend) == (UNLIMITED_POINTS, THREE_S_720P, 0)
     clock.advance(200)
-    assert wallet(backend) == (0, 0, THREE_S_720P)
+    assert wallet(backend) == (UNLIMITED_POINTS, 0, THREE_S_720P)
 
 
 async def test_account_info_and_402_over_http() -> None:
@@ -89,7 +95,7 @@ async def test_account_info_and_402_over_http() -> None:
     assert first.status_code == 200
     assert second.status_code == 402
     assert second.json() == {"code": 402, "data": None, "message": second.json()["message"]}
-    assert info["wallet"] == {
+    assert points(info["wallet"]) == {
         "point_remain": 5_000_000 - THREE_S_720P,
         "point_frozen": THREE_S_720P,
         "point_used": 0,

@@ -128,7 +128,8 @@ async def test_forced_moves_settle_the_wallet() -> None:
         await force(http, done, "complete")
         await force(http, failed, "fail")
         info = (await http.get("/account/info", headers=KEY)).json()["data"]["wallet"]
-    assert info == {"point_remain": 5_500_000, "point_frozen": 0, "point_used": 4_500_000}
+    points = {k: v for k, v in info.items() if k.startswith("point_")}
+    assert points == {"point_remain": 5_500_000, "point_frozen": 0, "point_used": 4_500_000}
 
 
 async def test_forcing_a_queued_task_frees_nothing_it_did_not_hold() -> None:
