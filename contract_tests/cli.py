@@ -56,6 +56,13 @@ def register(commands: Any) -> None:
         help="only these model/task_type pairs (repeatable)",
     )
     parser.add_argument(
+        "--pack",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a user pack folder (as the fake's --pack), tested with the shipped ones",
+    )
+    parser.add_argument(
         "--strict-guesses",
         action="store_true",
         help="a guessed rule the server does not share (drift) fails the run",
@@ -108,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
         retry=Retry(max_wait=args.max_retry_wait),
         task_types=tuple(args.task_type),
+        packs=tuple(args.pack),
     )
     with httpx.Client(base_url=args.base_url, timeout=args.timeout) as client:
         endpoint = Endpoint(client, args.api_key, args.other_api_key)

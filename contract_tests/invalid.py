@@ -26,7 +26,7 @@ from contract_tests.verdicts import SCHEMA, Grade, grade_of, guess
 from mock_server.contract_rules import request_violations
 
 #: The schema file the omni rules live in (what a drift report tells you to change).
-INPUT_SCHEMA: Final = "schemas/kling-omni-input.json"
+INPUT_SCHEMA: Final = "schemas/packs/kling-omni_video_generation/input.json"
 
 
 @dataclass(frozen=True, slots=True)

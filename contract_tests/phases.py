@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any, Final
 from hypothesis import reject
 from hypothesis import strategies as st
 
+from contract_tests import packs as kit_packs
 from contract_tests.checks import task_of
 from contract_tests.drawn_tasks import task_ids
 from contract_tests.endpoint import NO_KEY, NOWHERE, Exchange
-from contract_tests.facts import facts
+from contract_tests.failures import ContractFailure
 from contract_tests.invalid import MUTATIONS, Invalid, grade, invalid_requests
+from contract_tests.report import Finding, PhaseResult
 from contract_tests.strategies import json_values, valid_requests
 from contract_tests.verdicts import PhaseStop
 
@@ -32,10 +34,23 @@ SEED_BODY: Final = {
 }
 
 
-def task_types() -> tuple[str, ...]:
-    """The ``MODEL/TASK_TYPE`` pairs the kit can test."""
-    f = facts()
-    return (f"{f.model}/{f.task_type}",)
+def task_types(paths: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The ``MODEL/TASK_TYPE`` pairs the kit can test (every pack)."""
+    return kit_packs.pairs(paths)
+
+
+#: Why nothing is created without the control plane and a budget.
+UNPAID: Final = "no control plane and no --allow-spend-usd: no task may be created"
+_GUESS_UNPAID: Final = (
+    "breaks a guessed rule ({reason}); a server without it would create a billable task: "
+    "needs --allow-spend-usd"
+)
+
+
+def _omni(run: Run) -> bool:
+    """Whether the omni phases run (no ``--task-type``, or it names the omni pair)."""
+    chosen = run.options.task_types
+    return bool(not chosen or kit_packs.OMNI in chosen)
 
 
 #: Checks only the paid phases run (the reason they did not is the phase's).
@@ -102,6 +117,9 @@ def invalid(run: Run) -> None:
         _envelope(run, exchange)
         run.checker("error_names_field", exchange, case)
 
+    if not _omni(run):
+        run.skipped("invalid_requests", f"--task-type does not include {kit_packs.OMNI}")
+        return
     each = max(2, -(-run.options.max_examples // len(MUTATIONS)))
     result = None
     for mutation in MUTATIONS:
@@ -110,8 +128,7 @@ def invalid(run: Run) -> None:
             run.not_run(
                 "invalid_requests",
                 f"mutation '{mutation.name}' ({mutation.pointer} [{mutation.rule}])",
-                f"breaks a guessed rule ({rule.source}); a server without it would create a "
-                "billable task: needs --allow-spend-usd",
+                _GUESS_UNPAID.format(reason=rule.source),
             )
             continue
         strategy = invalid_requests((mutation.name,))
@@ -141,6 +158,9 @@ def junk(run: Run) -> None:
 
 def valid(run: Run) -> None:
     """Valid requests: accepted, echoed, priced; then cancelled while pending."""
+    if not _omni(run):
+        run.skipped("valid_requests", f"--task-type does not include {kit_packs.OMNI}")
+        return
     if not run.paid:
         _unpaid(run, "valid_requests")
         return
@@ -174,6 +194,9 @@ def valid(run: Run) -> None:
 
 def lifecycle(run: Run) -> None:
     """The state machine: create, poll, cancel, peek, advance, webhooks."""
+    if not _omni(run):
+        run.skipped("lifecycle", f"--task-type does not include {kit_packs.OMNI}")
+        return
     if not run.paid:
         _unpaid(run, "lifecycle")
         return
@@ -184,16 +207,85 @@ def lifecycle(run: Run) -> None:
 
 
 def _unpaid(run: Run, phase: str) -> None:
-    reason = "no control plane and no --allow-spend-usd: no task may be created"
-    run.skipped(phase, reason)
+    run.skipped(phase, UNPAID)
     for check in PAID_CHECKS:
-        run.not_run(phase, check, reason)
+        run.not_run(phase, check, UNPAID)
+
+
+def pack_examples(run: Run) -> None:
+    """Every selected pack's documented examples: invalid ones refused, valid ones accepted.
+
+    An invalid example of a guessed rule needs the control plane or a budget (like the omni
+    mutations); valid examples are created (priced by the pack's table) and cancelled at once.
+    A failing case is reported and the next one runs.
+    """
+    result = PhaseResult("pack_examples")
+
+    def cases() -> None:
+        for pack in kit_packs.packs(run.options.task_types, run.options.packs):
+            prices = kit_packs.PackPrices(pack, run.options.price_table)
+            for case in kit_packs.invalid_examples(pack):
+                _one(run, result, _pack_invalid, case, prices)
+            for _name, body in kit_packs.valid_examples(pack) if run.paid else ():
+                _one(run, result, _pack_valid, body, prices)
+        if not run.paid:
+            for check in ("valid_accepted", "created_pending", "create_echoes", "frozen_is_price"):
+                run.not_run("pack_examples", f"{check} (valid examples)", UNPAID)
+
+    run.direct(result, cases)
+
+
+def _one(run: Run, result: PhaseResult, case: Callable[..., bool], *args: Any) -> None:
+    """One example; a violation is reported and the loop goes on."""
+    try:
+        if case(run, *args):
+            result.examples += 1
+    except ContractFailure as failure:
+        result.examples += 1
+        run.report.add(Finding(result.name, failure))
+
+
+def _pack_invalid(run: Run, case: Invalid, prices: Any) -> bool:
+    if case.grade.is_guess and not run.paid:
+        what = f"example {case.name} ({case.pointer} [{case.rule}])"
+        run.not_run("pack_examples", what, _GUESS_UNPAID.format(reason=case.grade.source))
+        return False
+    usd = prices.worst(case.body.get("input"))
+    exchange = run.create(case.body, free=not case.grade.is_guess, usd=usd)
+    run.undo(exchange)
+    run.checker("not_server_error", exchange)
+    if run.checker("invalid_rejected", exchange, case):
+        _envelope(run, exchange)
+        run.checker("error_names_field", exchange, case)
+    return True
+
+
+def _pack_valid(run: Run, body: dict[str, Any], prices: Any) -> bool:
+    try:
+        usd = prices.usd(body["input"])
+    except Exception:
+        usd = prices.worst(body["input"])
+    if not run.budget.can_spend(usd) and run.budget.usd is not None:
+        return False
+    exchange = run.create(body, usd=usd)
+    run.checker("not_server_error", exchange)
+    if not run.checker("valid_accepted", exchange):
+        return True
+    _envelope(run, exchange)
+    run.checker("created_pending", exchange)
+    run.checker("create_echoes", exchange, body)
+    run.checker("frozen_is_price", exchange, body, prices)
+    task_id = str(task_of(exchange)["task_id"])
+    cancel = run.cancel(task_id)
+    _envelope(run, cancel, "cancel")
+    return True
 
 
 PHASES: Final[dict[str, Callable[[Run], None]]] = {
     "auth": auth,
     "unknown_ids": unknown_ids,
     "invalid_requests": invalid,
+    "pack_examples": pack_examples,
     "junk_bodies": junk,
     "valid_requests": valid,
     "lifecycle": lifecycle,

@@ -75,6 +75,8 @@ class SuiteOptions:
     retry: Retry | None = None
     #: ``MODEL/TASK_TYPE`` pairs to test (empty: every known one).
     task_types: tuple[str, ...] = ()
+    #: User pack folders (as the fake's ``--pack``), beside the shipped packs.
+    packs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -341,7 +343,7 @@ def _validate(options: SuiteOptions) -> None:
         raise ValueError(
             f"unknown phases: {', '.join(sorted(unknown))}; known: {', '.join(phases.PHASES)}"
         )
-    known = phases.task_types()
+    known = phases.task_types(options.packs)
     bad = sorted(set(options.task_types) - set(known))
     if bad:
         raise ValueError(f"unknown task types: {', '.join(bad)}; known: {', '.join(known)}")

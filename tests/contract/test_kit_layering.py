@@ -20,6 +20,7 @@ KIT_MODULES = [
     *("__init__", "asgi", "checks", "cli", "client", "drawn_server", "drawn_tasks", "endpoint"),
     *("facts", "failures", "hooks", "instants", "invalid", "lifecycle_checks", "phases"),
     *("junit", "prices", "profiles", "registry", "report", "stateful", "strategies", "suite"),
+    "packs",
     "verdicts",
 ]
 FORBIDDEN = ("mock_server.domain", "mock_server.web")
