@@ -131,6 +131,17 @@ def lenient(app: App) -> App:
     return wrapped
 
 
+def vague_messages(app: App) -> App:
+    """Every 4xx message becomes a bare "invalid request" (names no field)."""
+
+    def vague(scope: dict[str, Any], request: bytes, document: Any) -> Any:
+        if isinstance(document, dict) and 400 <= int(document.get("code") or 0) < 500:
+            document["message"] = "invalid request"
+        return document
+
+    return rewriting(app, vague)
+
+
 def throttling_invalid(app: App) -> App:
     """Every answer the fake gives with a 4xx becomes a 429 with ``Retry-After: 1``."""
 

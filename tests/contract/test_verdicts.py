@@ -26,7 +26,7 @@ from contract_tests.suite import KeyRefused, SuiteOptions, SuiteReport, run_suit
 from mock_server.domain.backend import Backend, manual_backend
 from mock_server.settings import Settings
 from mock_server.web.app import create_asgi
-from tests.contract.references import lenient, throttling_invalid
+from tests.contract.references import lenient, throttling_invalid, vague_messages
 
 Wrap = Callable[[Any], Any]
 Reference = Callable[..., tuple[Endpoint, Backend]]
@@ -71,6 +71,19 @@ def test_a_lenient_server_passes_with_our_guesses_as_drift(reference: Reference)
     assert first.evidence
     assert "schemas/" in first.fix
     assert "drift (guessed rules" in report.render()
+
+
+def test_the_fake_with_documented_strictness_passes_with_drift(reference: Reference) -> None:
+    """The fake's own lenient mode (``--strictness documented``) is a plausible real PiAPI."""
+    endpoint, backend = reference(vague_messages, strictness="documented")
+    report = suite(endpoint)
+    assert report.ok, report.render()
+    drifted = {(d.check, d.pointer) for d in report.drift}
+    assert ("invalid_rejected", "/input/prompt") in drifted, report.render()
+    assert ("invalid_rejected", "/config/service_mode") in drifted
+    assert ("invalid_rejected", "/input/images/0") in drifted
+    assert all(c.cancelled for c in report.charges if c.phase == "invalid_requests")
+    del backend
 
 
 def test_strict_guesses_fail_the_same_run(reference: Reference) -> None:
