@@ -42,9 +42,21 @@ def open_store(url: str) -> TaskStore:
     raise ValueError(f"store {url!r}: expected memory://, sqlite:///PATH or redis://HOST:PORT/DB")
 
 
+def outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is a store failing to answer (Redis unreachable or timing out, SQLite
+    locked or its disk failing), not a bug: the web layer answers 503 for it."""
+    import sys
+
+    redis = sys.modules.get("redis")
+    if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return True
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(exc, sqlite3.OperationalError)
+
+
 def is_shared(url: str) -> bool:
     """Whether ``url`` names a store several processes can share (not ``memory://``)."""
     return url not in {"", "memory://", "memory"}
 
 
-__all__ = ["MemoryStore", "is_shared", "open_store"]
+__all__ = ["MemoryStore", "is_shared", "open_store", "outage"]

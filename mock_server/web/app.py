@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.settings import Settings
+from mock_server.stores import outage
 from mock_server.web import (
     api,
     control,
@@ -52,7 +53,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    """A bug in the fake: still the envelope, logged with its traceback."""
+    """A bug in the fake: still the envelope, logged with its traceback.
+
+    A shared store that does not answer is no bug: 503 with the store's error (a guess at
+    what a client should see: PiAPI documents no error for its own outages).
+    """
+    if outage(exc):
+        log.warning("store unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return error_envelope(503, f"store unavailable: {type(exc).__name__}: {exc}")
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_envelope(500, f"internal error in piapi-mock: {type(exc).__name__}")
 
