@@ -48,8 +48,10 @@ def number(body: dict[str, Any], key: str, minimum: float, maximum: float) -> fl
 
 
 def clock_state(request: Request) -> dict[str, Any]:
-    """The clock as JSON."""
-    clock = backend_of(request).clock
+    """The clock as JSON (re-read first on a shared store: another process may have moved it)."""
+    backend = backend_of(request)
+    backend.sync()
+    clock = backend.clock
     now = clock.now()
     return {"now": now / 1e9, "now_ns": now, "iso": rfc3339(now), "speed": clock.speed}
 
@@ -169,7 +171,9 @@ async def tasks(request: Request) -> Response:
 async def task(request: Request) -> Response:
     """GET /_mock/tasks/{task_id}: any owner's task."""
     task_id = request.path_params["task_id"]
-    record = backend_of(request).store.get(task_id)
+    backend = backend_of(request)
+    backend.sync()
+    record = backend.store.get(task_id)
     if record is None:
         raise TaskNotFound(task_id)
     return json_data(dump(request, record))
