@@ -102,3 +102,53 @@ def media_files() -> list[Path]:
 def captured() -> dict[str, dict[str, Any]]:
     """Every captured client file, by file stem."""
     return {p.stem: load(p) for p in sorted(CAPTURED.glob("*.json"))}
+
+
+_ABSENT: Final = object()
+
+
+def at(document: object, pointer: str) -> object:
+    """The value at an RFC 6901 pointer, or :data:`_ABSENT`."""
+    node = document
+    for token in pointer.split("/")[1:] if pointer else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _ABSENT
+    return node
+
+
+def missing(document: object, request: Mapping[str, Any], common: list[str]) -> list[str]:
+    """The pointers a client reads from a finished task that the document lacks."""
+    lost = [p for p in [*common, *request.get("reads", [])] if at(document, p) is _ABSENT]
+    for choice in request.get("reads_any", []):
+        if all(at(document, p) is _ABSENT for p in choice):
+            lost.append(" or ".join(choice))
+    for item in request.get("media", []):
+        if not isinstance(at(document, item["pointer"]), str):
+            lost.append(item["pointer"])
+    return lost
+
+
+def urls_under(node: object) -> list[str]:
+    """Every http(s) string inside a JSON value, as PiAPI's CLI walks ``output``."""
+    if isinstance(node, str):
+        return [node] if node.startswith(("http://", "https://")) else []
+    if isinstance(node, list):
+        return [u for item in node for u in urls_under(item)]
+    if isinstance(node, dict):
+        return [u for item in node.values() for u in urls_under(item)]
+    return []
+
+
+#: The extension each media kind's files have, for the magic check of downloads.
+KIND_SUFFIX: Final = {"video": ".mp4", "image": ".png", "audio": ".mp3", "cover": ".jpg"}
+
+
+def magic_of(data: bytes, suffix: str) -> bool:
+    """Whether downloaded bytes start with the magic of ``suffix``'s media kind."""
+    offset, magic = MAGIC[suffix]
+    return data[offset : offset + len(magic)] == magic
