@@ -29,7 +29,7 @@ PUBLISHED: list[tuple[str, str | dict[str, Any], int]] = [
     ("kling-video_generation", "v2.1-master", 9_600_000),
     ("kling-video_generation", "n8n-text-to-video", 2_600_000),
     ("kling-video_generation", {"prompt": "p", "version": "1.6", "mode": "pro"}, 4_600_000),
-    # piapi.ai/docs/kling-api/kling-3-api: 3.0 per second, 720p/std $0.10, +audio $0.15, pro $0.15/$0.20
+    # piapi.ai/docs/kling-api/kling-3-api: 3.0 per second: std $0.10 (+audio $0.15), pro $0.15/$0.20
     ("kling-video_generation", "documented-3.0", 5_000_000),
     ("kling-video_generation", "documented-3.0-multi-shots", 7_500_000),
     ("kling-video_generation", "v3.0-pro-audio-15", 30_000_000),
