@@ -192,28 +192,55 @@ def test_a_file_of_another_kind_fails_the_magic_check(tmp_path: Path) -> None:
     assert not magic_ok(fake_mp4)
 
 
+def known_pairs() -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for folder in PACKS.iterdir():
+        if (folder / "pack.json").is_file():
+            pack = load(folder / "pack.json")
+            found[(pack["model"], pack["task_type"])] = folder.name
+    return found
+
+
+def capture_problems(data: dict[str, Any], pairs: dict[tuple[str, str], str]) -> list[str]:
+    """What is wrong with one captured client file: sources, pairs, bodies vs the pack schema."""
+    problems = [f"no {k}" for k in ("client", "comment", "reads") if not data.get(k)]
+    for request in data["requests"]:
+        body, name = request["body"], request["name"]
+        pair = (body["model"], body["task_type"])
+        if not request.get("source"):
+            problems.append(f"{name}: no source")
+        if request.get("expect") == "refused":
+            if pair in pairs:
+                problems.append(f"{name}: expected refused, but a pack serves {pair}")
+            continue
+        if body["task_type"] == "omni_video_generation":
+            continue  # the omni pack's own tests cover it
+        if pair not in pairs:
+            problems.append(f"{name}: no pack for {pair}")
+            continue
+        schema = load(PACKS / pairs[pair] / "input.json")
+        concrete = json.loads(json.dumps(body).replace("{{origin_task_id}}", "t-1"))
+        problems += [f"{name}: {v}" for v in sorted(input_violations(schema, concrete))]
+    return problems
+
+
 def test_captured_requests_name_a_pack_and_a_source() -> None:
-    pairs = {
-        (load(p / "pack.json")["model"], load(p / "pack.json")["task_type"]): p.name
-        for p in PACKS.iterdir()
-        if (p / "pack.json").is_file()
-    }
     files = captured()
     assert {"piapi-cli", "piapi-mcp-server", "n8n-nodes-piapi", "piapi-skills"} <= files.keys()
     for client, data in files.items():
-        assert data["client"], client
-        assert data["comment"], client
-        assert data["reads"], client
-        for request in data["requests"]:
-            body = request["body"]
-            assert request["source"], (client, request["name"])
-            pair = (body["model"], body["task_type"])
-            if body["task_type"] == "omni_video_generation":
-                continue  # the omni pack's own tests cover it
-            if request.get("expect") == "refused":
-                assert pair not in pairs, (client, request["name"])
-                continue
-            assert pair in pairs, (client, request["name"])
-            schema = load(PACKS / pairs[pair] / "input.json")
-            concrete = json.loads(json.dumps(body).replace("{{origin_task_id}}", "t-1"))
-            assert input_violations(schema, concrete) == set(), (client, request["name"])
+        assert capture_problems(data, known_pairs()) == [], client
+
+
+def test_a_broken_capture_is_reported() -> None:
+    data = json.loads(json.dumps(captured()["piapi-mcp-server"]))
+    data["comment"] = ""
+    data["requests"][0]["body"]["input"]["duration"] = "5s"
+    data["requests"][1]["body"]["task_type"] = "text2video"
+    data["requests"][2]["source"] = ""
+    assert capture_problems(data, known_pairs()) == [
+        "no comment",
+        "generate_video_kling (defaults): ('/input/duration', 'enum')",
+        "generate_video_kling (defaults): ('/input/duration', 'type')",
+        "generate_video_kling (image, 10s, 9:16): no pack for ('kling', 'text2video')",
+        "generate_video_effect_kling (squish): no source",
+    ]
