@@ -42,10 +42,13 @@ PUBLISHED: list[tuple[str, str | dict[str, Any], int]] = [
     # piapi.ai/kling-api: turbo $0.28 per 5 s, $0.56 per 10 s (PiAPI's turbo example: 2,800,000)
     ("kling-turbo-video_generation", "cli-turbo-prompt-only", 2_800_000),
     ("kling-turbo-video_generation", "image-to-video-10", 5_600_000),
-    # piapi.ai/kling-api: sound $0.07, lip sync $0.10 per 5 s, try-on $0.007 per image
+    # piapi.ai/kling-api: sound $0.07, lip sync $0.10 per 5 s; piapi.ai/virtual-try-on $0.007 x batch
     ("kling-sound", "documented-violin", 700_000),
     ("kling-lip_sync", "n8n-tts", 1_000_000),
     ("kling-ai_try_on", "n8n-upper-lower-4", 280_000),
+    # piapi.ai/kling-ai-avatar: std $0.052/s, pro $0.26/s (5 s: the fake's length when none is sent)
+    ("kling-avatar", {"image_url": "https://x/f.png", "mode": "pro"}, 13_000_000),
+    ("kling-avatar", {"image_url": "https://x/f.png", "duration": 10}, 5_200_000),
     # piapi.ai/docs/seedance-api/seedance-2-preview: the 5 s example consumes 7,500,000
     ("seedance-seedance-2-preview", "documented-guitar", 7_500_000),
     # piapi.ai/seedance-2-0: seedance-2 1080p $0.50/s
