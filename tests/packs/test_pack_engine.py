@@ -42,7 +42,7 @@ PUBLISHED: list[tuple[str, str | dict[str, Any], int]] = [
     # piapi.ai/kling-api: turbo $0.28 per 5 s, $0.56 per 10 s (PiAPI's turbo example: 2,800,000)
     ("kling-turbo-video_generation", "cli-turbo-prompt-only", 2_800_000),
     ("kling-turbo-video_generation", "image-to-video-10", 5_600_000),
-    # piapi.ai/kling-api: sound $0.07, lip sync $0.10 per 5 s; piapi.ai/virtual-try-on $0.007 x batch
+    # piapi.ai/kling-api: sound $0.07, lip sync $0.10 / 5 s; piapi.ai/virtual-try-on $0.007 x batch
     ("kling-sound", "documented-violin", 700_000),
     ("kling-lip_sync", "n8n-tts", 1_000_000),
     ("kling-ai_try_on", "n8n-upper-lower-4", 280_000),
