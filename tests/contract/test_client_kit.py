@@ -102,7 +102,7 @@ def broken_field_type(http: httpx.Client) -> None:
 
 
 def broken_task_type(http: httpx.Client) -> None:
-    http.post("/api/v1/task", json={**GOOD, "task_type": "video_generation"}, headers=KEY)
+    http.post("/api/v1/task", json={**GOOD, "task_type": "lipsync"}, headers=KEY)
 
 
 def broken_route(http: httpx.Client) -> None:
