@@ -135,15 +135,21 @@ class Pack:
         raise PackError(f"pack {self.name}: no variant matches this input")
 
     def seconds(self, task_input: Mapping[str, Any]) -> int:
-        """Output seconds: the sum of the shots when given, else the duration (or default)."""
+        """Output seconds: the sum of the shots when given, else the duration (or default).
+
+        A value that does not parse as seconds (which ``--strictness documented`` can let
+        through when only a guessed rule refused it) counts as the default, never as an error.
+        """
         shots = task_input.get(self.shots_field) if self.shots_field else None
         if shots and isinstance(shots, list):
             return sum(
-                as_seconds(s.get("duration", self.shot_default)) if isinstance(s, dict) else 0
+                _seconds_or(s.get("duration", self.shot_default), self.shot_default)
+                if isinstance(s, dict)
+                else 0
                 for s in shots
             )
         raw = value_of(task_input, self.defaults, self.seconds_field) if self.seconds_field else 0
-        return as_seconds(raw) if raw is not None else 0
+        return _seconds_or(raw, self.defaults.get(self.seconds_field, 0))
 
     def table(self, name: str) -> PriceTable:
         """The price table ``name`` if the pack has one, else its default table."""
@@ -212,3 +218,13 @@ class _Values(Mapping[str, object]):
 
     def __len__(self) -> int:
         return len({**self._defaults, **self._input})
+
+
+def _seconds_or(value: object, fallback: object) -> int:
+    """``value`` in whole seconds, else ``fallback``'s, else 0."""
+    for candidate in (value, fallback):
+        try:
+            return as_seconds(candidate) if candidate is not None else 0
+        except PackError:
+            continue
+    return 0

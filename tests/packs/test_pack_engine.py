@@ -7,10 +7,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from mock_server.contract_rules import request_violations
 from mock_server.packs import PackBook, default_book
+from mock_server.packs.errors import PackError
+from mock_server.packs.values import as_seconds
+from mock_server.settings import Settings
+from mock_server.web.app import create_asgi
 from tests.packs.packdata import OWNED, PACKS, load
 
 #: Prices PiAPI publishes, in points (1 USD = 10,000,000): (pack, example or input, points).
@@ -143,3 +148,43 @@ def test_output_per_version_family() -> None:
         "width",
         "duration",
     }
+
+
+IMAGE = "https://x/a.png"
+GARBAGE_LENGTHS = [
+    {
+        "model": "kling",
+        "task_type": "effects",
+        "input": {"image_url": IMAGE, "effect": "squish", "duration": "abc"},
+    },
+    {
+        "model": "kling",
+        "task_type": "motion_control",
+        "input": {"image_url": IMAGE, "preset_motion": "m", "duration": [5]},
+    },
+    {"model": "veo3.1", "task_type": "veo3.1-video", "input": {"prompt": "x", "duration": "eight"}},
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("strictness", ["all", "documented"])
+@pytest.mark.parametrize("body", GARBAGE_LENGTHS, ids=lambda b: b["task_type"])
+async def test_an_unparseable_length_is_refused_or_defaulted_never_a_500(
+    strictness: str, body: dict[str, Any]
+) -> None:
+    app = create_asgi(Settings(strictness=strictness))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://fake") as client:
+        response = await client.post("/api/v1/task", json=body, headers={"x-api-key": "k"})
+    assert response.status_code in {200, 400}, response.text
+    if strictness == "all":
+        assert response.status_code == 400
+        assert "/input/duration" in response.json()["message"]
+
+
+def test_the_length_fallback_is_what_keeps_garbage_from_failing() -> None:
+    pack = default_book().named("kling-effects")
+    with pytest.raises(PackError):
+        as_seconds("abc")
+    assert pack.seconds({"duration": "abc"}) == 5
+    assert pack.seconds({"duration": 7}) == 7
