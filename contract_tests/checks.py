@@ -170,8 +170,13 @@ def frozen_is_price(exchange: Exchange, body: Mapping[str, Any], prices: Prices)
     """``meta.usage.frozen`` equals the price table's cost of the input, in points."""
     usage = task_of(exchange).get("meta", {}).get("usage", {})
     want = prices.points(body["input"])
-    if usage.get("frozen") != want:
-        message = f"frozen {usage.get('frozen')!r}, the {prices.name} table says {want}"
+    at_create = getattr(prices, "frozen_at_create", None)
+    frozen, consume = at_create(want) if at_create else (want, usage.get("consume"))
+    if usage.get("frozen") != frozen or usage.get("consume") != consume:
+        message = (
+            f"frozen {usage.get('frozen')!r} and consume {usage.get('consume')!r}, the"
+            f" {prices.name} table says {frozen} and {consume}"
+        )
         raise f.PriceFailure("frozen_is_price", "price", message, exchange, "/data/meta/usage")
 
 

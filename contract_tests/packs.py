@@ -60,6 +60,15 @@ class PackPrices:
         """The price in points."""
         return self.pack.points(task_input, self.name)
 
+    def frozen_at_create(self, points: int) -> tuple[int, int]:
+        """(frozen, consume) a create answer shows: prepaid packs consume at once, and
+        ``usage.freeze: false`` (motion control) shows 0 frozen until the end."""
+        if self.pack.charge == "create":
+            return 0, points
+        if not self.pack.raw.get("usage", {}).get("freeze", True):
+            return 0, 0
+        return points, 0
+
     def worst(self, task_input: Any) -> Decimal:
         """The price of any input (an invalid one reserves :data:`UNKNOWN_PRICE`)."""
         try:

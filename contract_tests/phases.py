@@ -226,7 +226,11 @@ def pack_examples(run: Run) -> None:
             prices = kit_packs.PackPrices(pack, run.options.price_table)
             for case in kit_packs.invalid_examples(pack):
                 _one(run, result, _pack_invalid, case, prices)
-            for _name, body in kit_packs.valid_examples(pack) if run.paid else ():
+            for name, body in kit_packs.valid_examples(pack) if run.paid else ():
+                if any(link.field in (body.get("input") or {}) for link in pack.links):
+                    why = "it names an earlier task (a pack link); the lifecycle checks cover links"
+                    run.not_run("pack_examples", f"valid example {name}", why)
+                    continue
                 _one(run, result, _pack_valid, body, prices)
         if not run.paid:
             for check in ("valid_accepted", "created_pending", "create_echoes", "frozen_is_price"):

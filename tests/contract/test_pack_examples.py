@@ -68,7 +68,13 @@ def serve(pack: str) -> Iterator[Any]:
 
 
 def suite(endpoint: Endpoint, pack: str, **options: Any) -> SuiteReport:
-    chosen = {"max_examples": 5, "seed": 3, "packs": (pack,), "only": ("pack_examples",)}
+    chosen = {
+        "max_examples": 5,
+        "seed": 3,
+        "packs": (pack,),
+        "task_types": ("kling/omni_video_generation",),
+        "only": ("pack_examples",),
+    }
     return run_suite(endpoint, SuiteOptions(**{**chosen, **options}))
 
 
