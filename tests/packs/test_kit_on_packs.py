@@ -37,8 +37,8 @@ def serve() -> Iterator[Any]:
 
 
 def suite(endpoint: Endpoint) -> SuiteReport:
-    options = {"max_examples": 5, "seed": 3, "task_types": PAIRS, "only": ("pack_examples",)}
-    return run_suite(endpoint, SuiteOptions(**options))
+    options = SuiteOptions(max_examples=5, seed=3, task_types=PAIRS, only=("pack_examples",))
+    return run_suite(endpoint, options)
 
 
 def test_the_fake_passes_these_packs_examples(serve: Any) -> None:
