@@ -247,3 +247,31 @@ def test_validate_with_a_user_pack_prints_each_rule_s_source(
     assert main(["validate", "request", str(long_prompt)]) == 1
     assert "(guess: upstream Kling's limit" in capsys.readouterr().out
     assert main(["validate", "request", "--strictness", "documented", str(long_prompt)]) == 0
+
+
+EXAMPLES_OF_PACKS = sorted((ROOT / "schemas" / "packs").glob("*/examples/valid/*.json"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES_OF_PACKS, ids=lambda p: f"{p.parts[-4]}/{p.name}")
+def test_a_memoised_decision_equals_the_plain_one(path: Path) -> None:
+    """``Pack.decide`` (the create hot path) gives what the unmemoised verbs give."""
+    body = json.loads(path.read_text())
+    pack = default_book().lookup(body["model"], body["task_type"])
+    task_input = body["input"]
+    for _ in range(2):  # the second call is answered from the memo
+        decision = pack.decide(task_input)
+        variant = pack.variant(task_input)
+        assert decision.variant == variant
+        assert decision.media_key == pack.media(variant, task_input).key
+        model = pack.timing_for(variant)
+        nominal = model.nominal(pack.values(task_input), pack.seconds(task_input))
+        assert decision.nominal_seconds == nominal
+
+
+def test_the_memo_tells_inputs_apart_by_every_field_it_reads() -> None:
+    pack = default_book().named("kling-omni_video_generation")
+    short = pack.decide({"version": "3.0", "duration": 3})
+    assert pack.decide({"version": "3.0", "duration": 4}) is not short
+    assert pack.decide({"version": "3.0", "duration": 3, "resolution": "1080p"}) is not short
+    assert pack.decide({"version": "o1", "duration": 5}).variant.name == "omni-o1"
+    assert pack.decide({"version": "3.0", "duration": 3, "prompt": "other"}) is short

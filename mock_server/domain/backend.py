@@ -178,7 +178,8 @@ class Backend:
         """
         task_input: Mapping[str, Any] = body["input"]
         pack = pack or self.packs.lookup(body["model"], body["task_type"])
-        variant = pack.variant(task_input)
+        decision = pack.decide(task_input)
+        variant = decision.variant
         config = config_echo(body.get("config"))
         now = self.clock.now()
         if now > LATEST_NS:
@@ -190,9 +191,9 @@ class Backend:
             requested = scenarios.parse(scenario)
         if pack.links:
             check_links(self, owner, pack, task_input)
-        cost = self.prices.points(pack, task_input)
+        cost = self.prices.decided_points(pack, decision, task_input)
         self._check_credits(owner, cost, now)
-        plan = timing.draw(self.rng, pack, variant, task_input)
+        plan = timing.Timing(*decision.draw(self.rng))
         chosen = self.scenarios.choose(owner, task_input, requested)
         pending_ns, run_ns, failure = (
             chosen.apply(plan) if chosen else (plan.pending_ns, plan.run_ns, None)
@@ -214,7 +215,7 @@ class Backend:
             failure=failure,
             webhook=_webhook_target(config),
             variant=variant.key,
-            media=pack.media(variant, task_input).key,
+            media=decision.media_key,
             prepaid=pack.charge == "create",
         )
         if self.queue is not None:

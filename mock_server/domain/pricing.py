@@ -13,8 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-from mock_server.packs import Pack, PackBook
+from mock_server.packs import Pack, PackBook, Variant
 from mock_server.packs.errors import PackError
+from mock_server.packs.model import Decision
 from mock_server.packs.prices import PriceTable
 
 #: The pack a price table given as a file path applies to (the seed's task type).
@@ -45,9 +46,20 @@ class Prices:
         """The price in USD of a (valid) input of ``pack``."""
         return pack.usd(task_input, self.table(pack))
 
-    def points(self, pack: Pack, task_input: Mapping[str, Any]) -> int:
+    def points(
+        self, pack: Pack, task_input: Mapping[str, Any], variant: Variant | None = None
+    ) -> int:
         """The price in points, rounded half up to a whole point."""
-        return pack.points(task_input, self.table(pack))
+        return pack.points(task_input, self.table(pack), variant)
+
+    def decided_points(self, pack: Pack, decision: Decision, task_input: Mapping[str, Any]) -> int:
+        """:meth:`points` memoised on the pack's decision for this input shape (hot path)."""
+        found = decision.points.get(self)
+        if found is None:
+            found = self.points(pack, task_input, decision.variant)
+            if len(decision.points) < 8:
+                decision.points[self] = found
+        return found
 
 
 def _load_file(path: str) -> PriceTable:

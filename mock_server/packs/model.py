@@ -92,6 +92,32 @@ class Variant:
 
 
 @dataclass(frozen=True, slots=True)
+class Decision:
+    """What a pack decided for one input shape: variant, media key, nominal render seconds."""
+
+    variant: Variant
+    media_key: str
+    nominal_seconds: float
+    timing: Timing
+    #: Points by price table (filled by the pricing layer as tables are asked for).
+    points: dict[object, int]
+
+    def draw(self, rng: random.Random) -> tuple[int, int]:
+        """Seeded (pending, run) in nanoseconds, the same two draws as :meth:`Timing.draw`."""
+        t = self.timing
+        pending = rng.uniform(*t.pending)
+        run = self.nominal_seconds * rng.uniform(1 - t.jitter, 1 + t.jitter)
+        return round(pending * NS), round(run * NS)
+
+
+def _key_text(value: object) -> object:
+    """A value as part of a memo key (containers by their text; bool apart from int)."""
+    if value is None or isinstance(value, str | int | float):
+        return (type(value), value)
+    return repr(value)
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     """One task type's contract as data (see ``docs/packs.md``)."""
 
@@ -116,6 +142,46 @@ class Pack:
     prices: Mapping[str, PriceTable]
     default_table: str
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    _decisions: dict[tuple[object, ...], Decision] = field(
+        repr=False, default_factory=dict, compare=False
+    )
+    #: The input fields any decision of the pack reads (set at load).
+    relevant: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "relevant", self._relevant())
+
+    def _relevant(self) -> tuple[str, ...]:
+        """The input fields any decision of the pack reads (variant, price, timing, media)."""
+        names = {"aspect_ratio", "resolution", self.seconds_field, *self.timing.factors}
+        for v in self.variants:
+            names |= {*v.when, *v.price.keys, *(v.timing.factors if v.timing else ())}
+            if isinstance(v.media_count, str):
+                names.add(v.media_count)
+        return tuple(sorted(n for n in names if n))
+
+    def decide(self, task_input: Mapping[str, Any]) -> Decision:
+        """What the pack decides for an input, memoised by the fields it reads (hot path)."""
+        seconds = self.seconds(task_input)
+        get = task_input.get
+        key = (seconds, *(_key_text(get(name)) for name in self.relevant))
+        found = self._decisions.get(key)
+        if found is None:
+            found = self._decide(task_input, seconds)
+            if len(self._decisions) < 4096:
+                self._decisions[key] = found
+        return found
+
+    def _decide(self, task_input: Mapping[str, Any], seconds: int) -> Decision:
+        variant = self.variant(task_input)
+        timing = self.timing_for(variant)
+        return Decision(
+            variant,
+            self.media(variant, task_input).key,
+            timing.nominal(self.values(task_input), seconds),
+            timing,
+            {},
+        )
 
     @property
     def pair(self) -> str:
@@ -162,11 +228,13 @@ class Pack:
         raw = task_input.get(variant.media_count, variant.media_count_default)
         return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else 1
 
-    def usd(self, task_input: Mapping[str, Any], table: PriceTable | str) -> Decimal:
+    def usd(
+        self, task_input: Mapping[str, Any], table: PriceTable | str, variant: Variant | None = None
+    ) -> Decimal:
         """The price of a (valid) input in USD, by a table (or a table name)."""
         if isinstance(table, str):
             table = self.table(table)
-        variant = self.variant(task_input)
+        variant = variant or self.variant(task_input)
         rule = variant.price
         unit = rule.unit_usd(table, self.values(task_input))
         if rule.per == "second":
@@ -175,11 +243,13 @@ class Pack:
             return unit * self.count(variant, task_input)
         return unit
 
-    def points(self, task_input: Mapping[str, Any], table: PriceTable | str) -> int:
+    def points(
+        self, task_input: Mapping[str, Any], table: PriceTable | str, variant: Variant | None = None
+    ) -> int:
         """The price of a (valid) input in points, rounded half up."""
         if isinstance(table, str):
             table = self.table(table)
-        return to_points(self.usd(task_input, table), table.points_per_usd)
+        return to_points(self.usd(task_input, table, variant), table.points_per_usd)
 
     def media(self, variant: Variant, task_input: Mapping[str, Any]) -> Media:
         """What a task of this input produces."""
@@ -206,11 +276,16 @@ class _Values(Mapping[str, object]):
         self._defaults = defaults
 
     def __getitem__(self, name: str) -> object:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The input's value, else the pack's default, else ``default`` (the hot path)."""
         found = self._input.get(name)
         if found is None:
-            found = self._defaults.get(name)
-            if found is None:
-                raise KeyError(name)
+            found = self._defaults.get(name, default)
         return found
 
     def __iter__(self) -> Any:

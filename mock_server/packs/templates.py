@@ -32,6 +32,8 @@ PLACEHOLDERS: Final[Mapping[str, str]] = {
     "duration_ms": "integer",
     "task_id": "string",
 }
+#: Placeholders that all name the task's (first) file.
+_FILE_URLS: Final = frozenset({"video_url", "image_url", "audio_url"})
 _SLOT: Final = re.compile(r'"\{\{(\w+)\}\}"')
 #: Media folders and file extensions of the URLs the fake serves (``/storage/<folder>/``).
 MEDIA: Final[Mapping[str, tuple[str, str]]] = {
@@ -121,6 +123,14 @@ class Shape:
         self._templates = templates
         self.rendering = rendering
         self.media = media
+        m = media
+        #: The placeholders that are the same for every task of this shape.
+        self._numbers = {
+            "width": str(m.width),
+            "height": str(m.height),
+            "duration": str(m.seconds),
+            "duration_ms": str(m.seconds * 1000),
+        }
         self.usage_prefix = f'{{"type":{encode_basestring(rendering.usage_type)},"frozen":'
         self._static = {
             status: template.chunks[0]
@@ -134,8 +144,17 @@ class Shape:
         if static is not None:
             return static
         template = self._templates.get(status) or self._templates["pending"]
-        values = {name: self.value(name, base_url, task_id) for name in template.names}
-        return template.render(values)
+        url = ""
+        numbers = self._numbers
+        out = [template.chunks[0]]
+        for name, chunk in zip(template.names, template.chunks[1:], strict=True):
+            if name in _FILE_URLS:
+                url = url or encode_basestring(self.first_url(base_url, task_id))
+                out.append(url)
+            else:
+                out.append(numbers.get(name) or self.value(name, base_url, task_id))
+            out.append(chunk)
+        return "".join(out)
 
     def first_url(self, base_url: str, task_id: str) -> str:
         """The URL of the task's (first) file."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from mock_server.packs.errors import PackError
@@ -30,6 +31,7 @@ def as_seconds(value: object) -> int:
     raise PackError(f"not a duration: {value!r}")
 
 
+@lru_cache(maxsize=256)
 def dimensions(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     """Width and height of a frame: the short side is the resolution (``720p`` -> 720).
 
