@@ -86,6 +86,8 @@ class Settings:
     #: Tasks kept at most; past it the oldest finished tasks are evicted first (counted in
     #: ``/_mock/health``). 0 means no cap.
     max_tasks: int = 100_000
+    #: Webhook attempts in flight per receiving host (a failing host backs off to 1).
+    webhook_per_host: int = 4
     # stores and workers (store, issue #13)
     #: Where state lives: ``memory://`` (this process), ``sqlite:///PATH`` (survives a
     #: restart), ``redis://HOST:PORT/DB`` (shared by workers and hosts).

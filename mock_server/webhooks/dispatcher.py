@@ -31,6 +31,7 @@ from mock_server.domain.observers import BackendObserver
 from mock_server.webhooks import events, sender
 from mock_server.webhooks.background import Background
 from mock_server.webhooks.events import Event
+from mock_server.webhooks.hosts import HostGate
 from mock_server.webhooks.log import Attempt, DeliveryLog
 from mock_server.webhooks.policy import AllowList
 from mock_server.webhooks.schedule import Job, Schedule
@@ -54,6 +55,7 @@ class Dispatcher(BackendObserver):
         self._lock = threading.RLock()
         self._background: Background | None = None
         self.allow = AllowList(backend.settings.webhook_allow)
+        self.hosts = HostGate(backend.settings.webhook_per_host)
         self._warned: set[str] = set()
 
     # -- observer hooks (cheap: called on the request path) ---------------------------------
@@ -78,6 +80,7 @@ class Dispatcher(BackendObserver):
         with self._lock:
             self.schedule.configure(self.backend.settings)
             self.schedule.clear()
+            self.hosts.clear()
             self.log.clear()
         self._poke()
 
@@ -136,10 +139,27 @@ class Dispatcher(BackendObserver):
         """Up to ``limit`` attempts due now (their tasks are busy until the attempt ends)."""
         with self._lock:
             if self.shared is None:
-                return self.schedule.take(self.now(), limit)
+                return self.schedule.take(self.now(), limit, self._admit)
             self.shared.discover(self.schedule)
             now = self.now()
-            return self.shared.vet(self.schedule, self.schedule.take(now, limit), now)
+            taken = self.schedule.take(now, limit, self._admit)
+            kept = self.shared.vet(self.schedule, taken, now)
+            sending = {id(job) for job in kept}
+            for job in taken:
+                if id(job) not in sending:
+                    self._host_done(job, None)
+            return kept
+
+    def _admit(self, endpoint: str) -> str | None:
+        """None if an attempt to ``endpoint`` may start now, else its (full) host's key."""
+        key = self.hosts.key(endpoint)
+        return None if self.hosts.try_acquire(key) else key
+
+    def _host_done(self, job: Job, ok: bool | None) -> None:
+        """Give the job's host slot back (under the lock); parked attempts may then start."""
+        key = self.hosts.key(job.target.endpoint)
+        if self.hosts.release(key, ok):
+            self.schedule.unpark(key)
 
     def now(self) -> int:
         """The backend's virtual time."""
@@ -182,6 +202,7 @@ class Dispatcher(BackendObserver):
             outcome = await self._safe_send(client, job)
         except asyncio.CancelledError:
             with self._lock:
+                self._host_done(job, None)
                 self.schedule.release(job)
             raise
         made = [self._entry(job, started, outcome, "")]
@@ -189,6 +210,7 @@ class Dispatcher(BackendObserver):
             again = await self._safe_send(client, job)
             made.append(self._entry(job, self.now(), again, "duplicate"))
         with self._lock:
+            self._host_done(job, outcome.ok if outcome.status or outcome.retryable else None)
             result = self.schedule.finish(job, outcome.ok, outcome.retryable, self.now())
             if job.epoch != self.schedule.epoch:
                 return []

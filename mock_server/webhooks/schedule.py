@@ -10,6 +10,7 @@ getting its start); stale heap entries are skipped by a per-task token.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -84,6 +85,8 @@ class Schedule:
         self._fresh: dict[str, TaskRecord] = {}
         self._done: set[str] = set()
         self._heap: list[tuple[int, int, str, int]] = []
+        #: Due entries whose host was full (``take``'s ``admit``), by host key.
+        self._parked: dict[str, list[tuple[int, int, str, int]]] = {}
         self._seq = 0
         self.epoch = 0
 
@@ -104,6 +107,7 @@ class Schedule:
         self._fresh.clear()
         self._done.clear()
         self._heap.clear()
+        self._parked.clear()
         self.epoch += 1
 
     def knows(self, task_id: str) -> bool:
@@ -218,8 +222,14 @@ class Schedule:
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
 
-    def take(self, now: int, limit: int) -> list[Job]:
-        """Up to ``limit`` attempts due at ``now``; their tasks are busy until :meth:`finish`."""
+    def take(
+        self, now: int, limit: int, admit: Callable[[str], str | None] | None = None
+    ) -> list[Job]:
+        """Up to ``limit`` attempts due at ``now``; their tasks are busy until :meth:`finish`.
+
+        ``admit(endpoint)`` returns None to let an attempt start, or the key of a full host:
+        the entry is then parked under that key until :meth:`unpark`.
+        """
         jobs: list[Job] = []
         while len(jobs) < limit and self._heap and self._heap[0][0] <= now:
             entry = heapq.heappop(self._heap)
@@ -233,8 +243,22 @@ class Schedule:
                 continue
             if self._maybe_reorder(queue):
                 continue
+            webhook = queue.record.webhook
+            full = admit(webhook.endpoint) if admit is not None and webhook else None
+            if full is not None:
+                self._parked.setdefault(full, []).append(entry)
+                continue
             jobs.append(self._start(queue))
         return jobs
+
+    def unpark(self, key: str) -> None:
+        """Put the entries parked for host ``key`` back on the heap (due as they were)."""
+        for entry in self._parked.pop(key, ()):
+            heapq.heappush(self._heap, entry)
+
+    def parked(self) -> int:
+        """Entries waiting for their host (not counted as due)."""
+        return sum(len(entries) for entries in self._parked.values())
 
     def _maybe_reorder(self, queue: TaskQueue) -> bool:
         items = queue.items

@@ -102,7 +102,7 @@ async def test_stop_with_hanging_deliveries_in_flight_is_clean(
     assert len({a.task_id for a in dispatcher.log}) == 10
 
 
-@pytest.mark.parametrize("settings", [Settings(webhook_timeout=30)])
+@pytest.mark.parametrize("settings", [Settings(webhook_timeout=30, webhook_per_host=5)])
 async def test_uvicorn_serves_while_receiver_hangs_and_shuts_down_cleanly(
     backend: Backend, receiver: Receiver
 ) -> None:
