@@ -54,6 +54,8 @@ def stack() -> Stack:
 
 def uvicorn_options(settings: Settings, chosen: Stack | None = None) -> dict[str, Any]:
     """Keyword arguments of ``uvicorn.Config`` for ``settings`` (no app, no socket)."""
+    from mock_server.limits import server_options
+
     chosen = chosen or stack()
     return {
         "host": settings.host,
@@ -62,6 +64,8 @@ def uvicorn_options(settings: Settings, chosen: Stack | None = None) -> dict[str
         "http": chosen.http,
         "log_level": "warning",
         "access_log": False,
+        # time bounds (hard, issue #11): keep-alive, graceful shutdown, header watchdog
+        **server_options(settings, chosen.http),
     }
 
 

@@ -88,6 +88,15 @@ class Settings:
     max_tasks: int = 100_000
     #: Webhook attempts in flight per receiving host (a failing host backs off to 1).
     webhook_per_host: int = 4
+    #: Seconds a connection may take to send a request's headers (also: to send a first
+    #: request at all); then it is closed. 0 turns the watchdog off.
+    header_timeout: float = 10.0
+    #: Seconds each read of a request body may take; then 408. 0: no limit.
+    body_timeout: float = 30.0
+    #: Seconds an idle keep-alive connection is kept open.
+    idle_timeout: float = 5.0
+    #: Seconds SIGTERM waits for requests in flight before cancelling them and exiting.
+    shutdown_timeout: float = 3.0
     # stores and workers (store, issue #13)
     #: Where state lives: ``memory://`` (this process), ``sqlite:///PATH`` (survives a
     #: restart), ``redis://HOST:PORT/DB`` (shared by workers and hosts).

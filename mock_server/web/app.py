@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_server import limits
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.settings import Settings
@@ -108,6 +109,7 @@ def create_asgi(settings: Settings | None = None, backend: Backend | None = None
     app = create_app(settings, backend)
     backend = app.state.backend
     fast = fastpath.wrap(app)  # create and get without the router (speed; same handlers)
+    bounded = limits.wrap(fast, backend.settings)  # outside the fast path: it reads bodies too
     # strict_polling (kit's, only with --strict) sits outside faults so it sees injected 429s.
-    inner = strict_polling.wrap(faults.wrap(fast, backend), backend)
+    inner = strict_polling.wrap(faults.wrap(bounded, backend), backend)
     return control_guard.wrap(inner, backend)
