@@ -45,7 +45,7 @@ def test_a_dangling_ref_would_be_caught() -> None:
 
 def test_components_are_the_schema_files() -> None:
     schemas = openapi_document()["components"]["schemas"]
-    assert set(schemas) == {component_name(n) for n in default_registry().names}
+    assert set(schemas) >= {component_name(n) for n in default_registry().names}
     for schema in schemas.values():
         Draft202012Validator.check_schema(schema)
         assert "$id" not in schema

@@ -67,7 +67,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _openapi(request: Request) -> Response:
-    return json_data(openapi_document())
+    """GET /openapi.json: ``servers`` is this fake (``--public-url``, else the URL asked)."""
+    public = request.app.state.backend.settings.public_url
+    return json_data(openapi_document(public or api.base_url(request)))
 
 
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:

@@ -29,6 +29,7 @@ ANY: Final = "*"
 DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _HEADER_SAFE: Final = re.compile(r"[\x20-\x7e]*")
+_URL_SAFE: Final = re.compile(r"[\x21-\x7e]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,11 @@ def config_violations(body: object) -> list[Violation]:
     found: list[Violation] = []
     endpoint, secret = hook.get("endpoint"), hook.get("secret")
     if isinstance(endpoint, str) and endpoint:
-        target = target_of(endpoint)
+        target = (
+            target_of(endpoint)
+            if _URL_SAFE.fullmatch(endpoint)
+            else (f"{endpoint!r}: a URL is printable ASCII without spaces (format uri)")
+        )
         if isinstance(target, str):
             found.append(
                 Violation(
