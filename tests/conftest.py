@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,14 @@ from mock_server.domain.backend import Backend, manual_backend
 from mock_server.domain.clock import ManualClock
 from mock_server.settings import Settings
 from mock_server.web.app import create_asgi
+
+# Schemathesis (a test extra, run as a CLI by tests/hardening/test_schemathesis.py) installs a
+# pytest plugin that changes Hypothesis' failure reports; keep it out of nested pytest runs
+# (pytester) as pyproject's addopts keeps it out of this one.
+if "no:schemathesis" not in os.environ.get("PYTEST_ADDOPTS", ""):
+    os.environ["PYTEST_ADDOPTS"] = (
+        os.environ.get("PYTEST_ADDOPTS", "") + " -p no:schemathesis"
+    ).strip()
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "fixtures" / "examples"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_serve import Served
+from tests.hardening.test_timeouts import Served
 
 pytestmark = pytest.mark.socket
 HERE = Path(__file__).parent / "schemathesis"

@@ -11,10 +11,28 @@ import time
 from collections.abc import Iterator
 
 import pytest
+import requests
 
-from tests.test_serve import Served
+from tests.test_serve import Served as _Served
 
 pytestmark = pytest.mark.socket
+
+
+class Served(_Served):
+    """``piapi-mock serve``, waited for patiently (a loaded machine starts it slowly)."""
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/openapi.json", timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+
 FLAGS = ("--header-timeout", "1", "--body-timeout", "1", "--idle-timeout", "1")
 
 
