@@ -141,6 +141,14 @@ class InProcessMock(Target):
             watcher.before(request)
         return self._portal.call(self._asgi, request)
 
+    def answer_plain(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request from another client (``requests``) through the app."""
+        request = httpx.Request(method, url, headers=headers, content=body)
+        response = self._portal.call(self._asgi, request)
+        return response.status_code, list(response.headers.multi_items()), response.content
+
     async def _asgi(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         if _IN_ASYNC.get():  # an async client: this runs on its loop (sync: already seen)

@@ -69,10 +69,45 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A client that broke the contract under ``piapi_contract`` fails the test itself (the
+    call phase, listing every violation), not its teardown with a plugin traceback."""
+    result = yield
+    router: Any = getattr(item, "funcargs", {}).get("piapi_contract")
+    violations = getattr(router, "violations", None)
+    if violations and getattr(router, "strict", False):
+        from contract_tests.client import ClientContractError
+
+        router.strict = False  # reported here: the fixture must not raise it again
+        pytest.fail(str(ClientContractError(violations)), pytrace=False)
+    return result
+
+
 def live_base_url(config: pytest.Config) -> str | None:
     """The live-mode URL (option, then environment), or None for the fake."""
     url: str | None = config.getoption("piapi_base_url", None) or os.environ.get(BASE_URL_ENV)
     return url or None
+
+
+def live_target(request: pytest.FixtureRequest, url: str, base: Settings) -> Target:
+    """Live mode: a :class:`RemoteFake` when ``url`` is a piapi-mock (its control plane
+    answers), reset for this test; else a bare :class:`Target` (control methods skip).
+
+    A marker asking for settings other than ``seed`` cannot change a running server: the test
+    is skipped with that reason rather than run under settings it did not ask for.
+    """
+    from contract_tests.remote import RemoteFake, probe
+    from contract_tests.target import Target
+
+    if not probe(url):
+        return Target(url)
+    settings = marker_settings(request.node, base)
+    if settings.replace(seed=0) != Settings().replace(seed=0):
+        pytest.skip(f"settings markers need the in-process fake; {url} has its own settings")
+    fake = RemoteFake(url)
+    fake.reset(seed=settings.seed)
+    return fake
 
 
 def marker_settings(node: pytest.Item | pytest.Collector, base: Settings) -> Settings:
@@ -152,14 +187,22 @@ def piapi_mock(
 ) -> Iterator[Target]:
     """The fake in-process for httpx clients, fresh for this test (see ``InProcessMock``)."""
     from contract_tests.inprocess import InProcessMock
-    from contract_tests.target import Target
 
     live = live_base_url(request.config)
     if live:
-        yield Target(live)
+        target = live_target(request, live, piapi_mock_settings)
+        yield target
+        getattr(target, "close", lambda: None)()
         return
     settings = marker_settings(request.node, piapi_mock_settings)
-    with InProcessMock(settings, piapi_mock_base_url, _piapi_loop) as mock:
+    from contract_tests import netguard
+
+    with (
+        InProcessMock(settings, piapi_mock_base_url, _piapi_loop) as mock,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        netguard.route_requests(patch, mock.base_url, mock.answer_plain)
+        netguard.block_sockets(patch)
         yield mock
 
 
@@ -171,11 +214,12 @@ def piapi_server(request: pytest.FixtureRequest, piapi_mock_settings: Settings) 
     or ``piapi_mock_settings``) start a dedicated server for this test, which is slower.
     """
     from contract_tests.server import PiapiServer, ServerThread
-    from contract_tests.target import Target
 
     live = live_base_url(request.config)
     if live:
-        yield Target(live)
+        target = live_target(request, live, piapi_mock_settings)
+        yield target
+        getattr(target, "close", lambda: None)()
         return
     settings = marker_settings(request.node, piapi_mock_settings)
     if settings.replace(seed=0) == Settings():

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from mock_server import __version__, flag_help
 from mock_server.schema_registry import KINDS, Violation
 from mock_server.settings import Settings, field_names, from_env, parser_for
 
@@ -26,13 +27,14 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
         default = getattr(defaults, name)
         flag = "--" + _SINGULAR.get(name, name.replace("_", "-"))
         env = "PIAPI_MOCK_" + name.upper()
+        about = flag_help.sentence(name)
         if isinstance(default, bool):
             parser.add_argument(
                 flag,
                 dest=name,
                 action=argparse.BooleanOptionalAction,
                 default=None,
-                help=f"(env {env}, default {default})",
+                help=f"{about} (env {env}, default {default})",
             )
         elif isinstance(default, tuple):
             parser.add_argument(
@@ -40,15 +42,16 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
                 dest=name,
                 action="append",
                 default=None,
-                help=f"repeatable (env {env}, comma-separated)",
+                help=f"{about} Repeatable (env {env}, comma-separated).",
             )
         else:
             parser.add_argument(
                 flag,
                 dest=name,
                 type=parser_for(name),
+                choices=flag_help.CHOICES.get(name),
                 default=None,
-                help=f"(env {env}, default {default!r})",
+                help=f"{about} (env {env}, default {default!r})",
             )
 
 
@@ -68,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     workers.check(settings)
+    check_listen(settings.host, settings.port)  # before the banner: one clear line, exit 2
     stack = server.stack()
     if settings.workers > 1:
         print(
@@ -87,6 +91,30 @@ def _serve(args: argparse.Namespace) -> int:
     )
     server.serve(app, settings)
     return 0
+
+
+def check_listen(host: str, port: int) -> None:
+    """``ValueError`` (exit 2, one line) if ``host:port`` cannot be listened on: a port out
+    of 1-65535, a port in use, an address this machine does not have."""
+    import errno
+    import socket
+
+    if not 0 < port < 65536:
+        raise ValueError(f"--port {port}: a port is 1-65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ValueError(f"--host {host}: cannot be resolved ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ValueError(f"--port {port}: {host}:{port} is already in use") from None
+            why = exc.strerror
+            raise ValueError(f"--host {host} --port {port}: cannot listen ({why})") from None
 
 
 def _read(source: str) -> tuple[str, str]:
@@ -166,8 +194,15 @@ def _openapi(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="piapi-mock", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"piapi-mock {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the fake PiAPI server")
+    serve = commands.add_parser(
+        "serve",
+        help="run the fake PiAPI server",
+        description="Run the fake PiAPI server. Every flag is also a PIAPI_MOCK_* variable "
+        "and a pytest marker keyword of the same name; where 0 turns a limit off, the flag "
+        "says so.",
+    )
     _add_setting_flags(serve)
     serve.set_defaults(run=_serve)
     validate = commands.add_parser(
@@ -212,8 +247,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()
     except ValueError as exc:
         parser.exit(2, f"piapi-mock: {exc}\n")
+    except BrokenPipeError:  # `piapi-mock openapi | head`: the reader left; nothing to say
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return code
 
 

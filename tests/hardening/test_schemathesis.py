@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ KEY = "schemathesis-key"
 
 
 def run_schemathesis(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, in a fresh directory (its cache of past failures must not leak between runs)."""
     command = [
         sys.executable,
         "-m",
@@ -46,7 +48,10 @@ def run_schemathesis(url: str, *extra: str) -> subprocess.CompletedProcess[str]:
         "SCHEMATHESIS_HOOKS": "st_hooks",
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
-    return subprocess.run(command, capture_output=True, text=True, timeout=170, env=env)
+    with tempfile.TemporaryDirectory() as workdir:
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=170, env=env, cwd=workdir
+        )
 
 
 def test_schemathesis_finds_nothing() -> None:

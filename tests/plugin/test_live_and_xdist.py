@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from contract_tests.server import ServerThread
+from mock_server.settings import Settings
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.socket
@@ -49,14 +50,41 @@ def test_without_live_mode_everything_runs(user: pytest.Pytester) -> None:
     user.runpytest().assert_outcomes(passed=4)
 
 
-def test_live_mode_option_runs_against_another_server(
+def test_live_mode_against_a_served_fake_uses_its_control_plane(
     user: pytest.Pytester, shared_fake: ServerThread
 ) -> None:
     user.makepyfile(SAME_TESTS)
     result = user.runpytest_subprocess(f"--piapi-base-url={shared_fake.base_url}", "-rs")
-    result.assert_outcomes(passed=2, skipped=2)
-    result.stdout.fnmatch_lines(["*needs the piapi-mock control plane*is live*"])
-    assert len(shared_fake.backend.store) == 2
+    result.assert_outcomes(passed=4)  # the clock and the journal over /_mock (issue #11)
+
+
+def test_live_mode_option_runs_against_another_server(user: pytest.Pytester) -> None:
+    thread = ServerThread(Settings(control=False))  # no /_mock: like the real PiAPI
+    try:
+        user.makepyfile(SAME_TESTS)
+        result = user.runpytest_subprocess(f"--piapi-base-url={thread.base_url}", "-rs")
+        result.assert_outcomes(passed=2, skipped=2)
+        result.stdout.fnmatch_lines(["*needs the piapi-mock control plane*is live*"])
+        assert len(thread.backend.store) == 2
+    finally:
+        thread.close()
+
+
+def test_live_mode_skips_a_settings_marker_it_cannot_honour(
+    user: pytest.Pytester, shared_fake: ServerThread
+) -> None:
+    user.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.piapi_mock(max_concurrent=1)
+        def test_marked(piapi_mock):
+            pass
+        """
+    )
+    result = user.runpytest_subprocess(f"--piapi-base-url={shared_fake.base_url}", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*settings markers need the in-process fake*"])
 
 
 def test_live_mode_from_the_environment(
@@ -64,7 +92,7 @@ def test_live_mode_from_the_environment(
 ) -> None:
     monkeypatch.setenv("PIAPI_MOCK_BASE_URL", shared_fake.base_url)
     user.makepyfile(SAME_TESTS)
-    user.runpytest_subprocess().assert_outcomes(passed=2, skipped=2)
+    user.runpytest_subprocess().assert_outcomes(passed=4)
 
 
 def test_xdist_workers_are_isolated(user: pytest.Pytester) -> None:
