@@ -310,7 +310,8 @@ def _watching(mock: Any, policy: PollPolicy) -> Iterator[ContractRouter]:
         yield router
     finally:
         mock.watchers.remove(router)
-    router.assert_no_violations()
+    if router.strict:  # not yet reported as the test's failure (pytest_runtest_call)
+        router.assert_no_violations()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from urllib.parse import urljoin
 
 from mock_server import __version__
 from mock_server.schema_registry import BASE_URI, default_registry
+from mock_server.webhooks.policy import ENDPOINT_PATTERN
 
 #: What the fake enforces beyond the schemas (said in the document, since JSON Schema cannot).
 STRICTER: Final = [
@@ -260,7 +261,7 @@ def _with_deliverable_webhooks(schemas: dict[str, Any]) -> None:
     hook["endpoint"] = {
         "description": hook["endpoint"].get("description", "")
         + " piapi-mock: printable ASCII, a host and a port 1-65535 (a guess).",
-        "anyOf": [{"const": ""}, {"type": "string", "pattern": "^https?://[!-~]+$"}],
+        "anyOf": [{"const": ""}, {"type": "string", "pattern": ENDPOINT_PATTERN}],
     }
     hook["secret"] = {**hook["secret"], "pattern": "^[ -~]*$"}
 
