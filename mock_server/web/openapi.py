@@ -157,6 +157,33 @@ ACCOUNT: Final = {
     },
 }
 TASK_ID: Final = [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+ENVELOPE: Final = {
+    "type": "object",
+    "required": ["code", "data", "message"],
+    "properties": {"code": {"const": 200}, "message": {"type": "string"}},
+}
+STORAGE: Final = [
+    {"name": "folder", "in": "path", "required": True, "schema": {"type": "string"}},
+    {"name": "file", "in": "path", "required": True, "schema": {"type": "string"}},
+]
+
+
+def _query(name: str, low: int, high: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer", "minimum": low}
+    if high is not None:
+        schema["maximum"] = high
+    else:
+        schema["maximum"] = 999_999_999_999  # at most 12 ASCII digits
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+HISTORY_QUERY: Final = [
+    _query("page", 1),
+    _query("page_size", 1, 100),
+    {"name": "model", "in": "query", "required": False, "schema": {"type": "string"}},
+    _query("start_time", 0),
+    _query("end_time", 0),
+]
 MOCK_HEADERS: Final = (
     "Test-control headers (not PiAPI): X-Mock-Scenario on create chooses the task's outcome, "
     "X-Mock-Fault on any faked call injects 429/5xx, latency, a dropped or truncated answer "
@@ -191,10 +218,11 @@ def _cancel(operation_id: str, summary: str) -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
     video = {
         "200": {
-            "description": "a small playable H.264 MP4 in the task's aspect ratio",
-            "content": {"video/mp4": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "a small real media file of the task's kind (video, image, audio)",
+            "content": dict.fromkeys(("video/mp4", "image/*", "audio/*"), binary),
         },
         "404": {
             "description": "no such task, or not completed yet",
@@ -226,11 +254,26 @@ def _paths() -> dict[str, Any]:
                 "responses": {"200": _json(ACCOUNT, "the account"), **_errors(400, 401)},
             }
         },
-        "/storage/videos/{task_id}.mp4": {
-            "parameters": TASK_ID,
+        "/account/active_tasks": {
             "get": {
-                "operationId": "getVideo",
-                "summary": "The finished task's video (no key needed, like PiAPI's storage)",
+                "operationId": "activeTasks",
+                "summary": "Unfinished tasks per provider (simulated)",
+                "responses": {"200": _json(ENVELOPE, "the active tasks"), **_errors(400, 401)},
+            }
+        },
+        "/api/open/tasks/histories": {
+            "get": {
+                "operationId": "taskHistories",
+                "summary": "The key's task history, paged (simulated)",
+                "parameters": HISTORY_QUERY,
+                "responses": {"200": _json(ENVELOPE, "a page of tasks"), **_errors(400, 401)},
+            }
+        },
+        "/storage/{folder}/{file}": {
+            "parameters": STORAGE,
+            "get": {
+                "operationId": "getMedia",
+                "summary": "A finished task's media file (no key needed, like PiAPI's storage)",
                 "security": [],
                 "responses": video,
             },
