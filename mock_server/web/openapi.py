@@ -34,6 +34,7 @@ STRICTER: Final = [
     "config.webhook_config: the endpoint needs a usable host and port (1-65535) and the "
     "secret printable ASCII (it becomes a header); a guess, refused with 400 at create.",
     "Headers x-api-key, X-Mock-Fault and X-Mock-Scenario may be sent once (400 otherwise).",
+    "Pack links (such as origin_task_id) must name an existing task of the same key.",
     "Bodies are strict UTF-8 JSON without a byte order mark, NaN or Infinity, at most 1 MiB.",
 ]
 #: Where it is looser than the schema files (so the document leaves the keyword out).
