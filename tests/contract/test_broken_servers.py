@@ -7,62 +7,13 @@ suite passes against the unbroken fake.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from contract_tests.suite import SuiteOptions, SuiteReport, run_suite
 from tests.contract.conftest import Connect
-
-Rewrite = Callable[[dict[str, Any], bytes, Any], Any]
-App = Any
-
-
-def rewriting(app: App, rewrite: Rewrite) -> App:
-    """An ASGI app whose JSON answers are ``rewrite(scope, request_body, json)``.
-
-    ``rewrite`` returns the new JSON, or an ``(status, json)`` pair to change the status.
-    """
-
-    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-
-        async def replay() -> Any:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            return message
-
-        started: dict[str, Any] = {}
-        body: list[bytes] = []
-
-        async def capture(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            else:
-                body.append(message.get("body", b""))
-
-        await app(scope, replay, capture)
-        status, raw = started["status"], b"".join(body)
-        try:
-            document = json.loads(raw)
-        except ValueError:
-            document = None
-        if document is not None:
-            changed = rewrite(scope, b"".join(chunks), document)
-            if isinstance(changed, tuple):
-                status, changed = changed
-            raw = json.dumps(changed).encode()
-        headers = [(k, v) for k, v in started["headers"] if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(raw)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": raw})
-
-    return wrapped
+from tests.contract.references import Rewrite, rewriting
 
 
 def task_data(document: Any) -> dict[str, Any] | None:
