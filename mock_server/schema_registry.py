@@ -26,7 +26,6 @@ from referencing.jsonschema import DRAFT202012
 
 from mock_server.provenance import KEYWORD, Provenance
 from mock_server.provenance import of as provenance_of
-from mock_server.resources import schemas_dir
 
 BASE_URI: Final = "https://piapi-mock.dev/schemas/"
 
@@ -409,8 +408,3 @@ def default_registry() -> SchemaRegistry:
     from mock_server.packs.book import default_book  # packs build on this module
 
     return default_book().registry
-
-
-def bare_registry() -> SchemaRegistry:
-    """The shared schemas alone, without any pack (the packs' own base)."""
-    return SchemaRegistry(schemas_dir())

@@ -97,7 +97,7 @@ def test_timings_follow_the_real_service() -> None:
     rng = random.Random(1)
     omni = default_book().named("kling-omni_video_generation")
     short_input = {"version": "3.0", "duration": 3, "resolution": "720p"}
-    short = timing.draw(rng, omni, omni.variant(short_input), short_input)
+    short = timing.draw(rng, omni, short_input)
     assert 0.3 * NS <= short.pending_ns <= 1.0 * NS
     assert 70 * NS <= short.run_ns <= 95 * NS
     long = timing.nominal_run_seconds(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.packs import Pack, Variant
+from mock_server.packs import Pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +30,6 @@ def nominal_run_seconds(pack: Pack, task_input: Mapping[str, Any]) -> float:
     return model.nominal(pack.values(task_input), pack.seconds(task_input))
 
 
-def draw(rng: random.Random, pack: Pack, variant: Variant, task_input: Mapping[str, Any]) -> Timing:
-    """A seeded timing for ``task_input`` (two draws from ``rng``)."""
-    model = pack.timing_for(variant)
-    pending, run = model.draw(rng, pack.values(task_input), pack.seconds(task_input))
-    return Timing(pending, run)
+def draw(rng: random.Random, pack: Pack, task_input: Mapping[str, Any]) -> Timing:
+    """A seeded timing for ``task_input`` (two draws from ``rng``), as ``create`` draws it."""
+    return Timing(*pack.decide(task_input).draw(rng))

@@ -51,12 +51,10 @@ class Timing:
             run *= table.get(as_text(values.get(name)), 1.0)
         return run
 
-    def draw(
-        self, rng: random.Random, values: Mapping[str, object], seconds: int
-    ) -> tuple[int, int]:
+    def draw(self, rng: random.Random, nominal_seconds: float) -> tuple[int, int]:
         """Seeded (pending, run) in nanoseconds: two draws from ``rng``, always in this order."""
         pending = rng.uniform(*self.pending)
-        run = self.nominal(values, seconds) * rng.uniform(1 - self.jitter, 1 + self.jitter)
+        run = nominal_seconds * rng.uniform(1 - self.jitter, 1 + self.jitter)
         return round(pending * NS), round(run * NS)
 
 
@@ -103,11 +101,8 @@ class Decision:
     points: dict[object, int]
 
     def draw(self, rng: random.Random) -> tuple[int, int]:
-        """Seeded (pending, run) in nanoseconds, the same two draws as :meth:`Timing.draw`."""
-        t = self.timing
-        pending = rng.uniform(*t.pending)
-        run = self.nominal_seconds * rng.uniform(1 - t.jitter, 1 + t.jitter)
-        return round(pending * NS), round(run * NS)
+        """Seeded (pending, run) in nanoseconds (:meth:`Timing.draw` of the decided length)."""
+        return self.timing.draw(rng, self.nominal_seconds)
 
 
 def _key_text(value: object) -> object:

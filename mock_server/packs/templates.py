@@ -61,16 +61,6 @@ class Template:
             raise PackError(f"unknown placeholder(s) {', '.join(unknown)}")
         return cls(tuple(parts[0::2]), names)
 
-    def render(self, values: Mapping[str, str]) -> str:
-        """The JSON text with each placeholder replaced by ``values[name]`` (JSON text)."""
-        if not self.names:
-            return self.chunks[0]
-        out = [self.chunks[0]]
-        for name, chunk in zip(self.names, self.chunks[1:], strict=True):
-            out.append(values[name])
-            out.append(chunk)
-        return "".join(out)
-
 
 @dataclass(frozen=True, slots=True)
 class Media:
