@@ -31,6 +31,7 @@ from mock_server.domain.observers import BackendObserver
 from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
+from mock_server.domain.shared_ledger import StoreLedger
 from mock_server.domain.store import TaskStore
 from mock_server.packs import Pack, PackBook, book_for
 from mock_server.settings import Settings
@@ -119,7 +120,12 @@ class Backend:
         self._prune_after: str | None = None
         if s.max_tasks < 0 or s.retention < 0:
             raise ValueError("max_tasks and retention must be >= 0 (0: no limit)")
-        self.ledger = Ledger(round(s.credits_usd * self.prices.points_per_usd))
+        credits = round(s.credits_usd * self.prices.points_per_usd)
+        self.ledger = (
+            StoreLedger(self.store, credits, lambda: self.clock.now())
+            if self.shared
+            else Ledger(credits)
+        )
         self.queue = SlotQueue(s.max_concurrent, self._started) if s.max_concurrent else None
         if self.queue is not None:
             self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
@@ -221,10 +227,10 @@ class Backend:
         if self.queue is not None:
             self.queue.admit(record, pending_ns, now)
         if self.shared:
-            self._add_shared(record)
+            self._add_shared(record, now)
         else:
             self.store.add(record)
-        self.ledger.freeze(record)
+            self.ledger.freeze(record)
         for observer in self.observers:
             observer.task_created(record)
         self.prune(now)
@@ -326,18 +332,35 @@ class Backend:
 
     # -- shared stores: one round trip for a create or a get --------------------------------
 
-    def _add_shared(self, record: TaskRecord) -> None:
-        """Store ``record`` only if the shared clock is still the one its times came from;
-        else re-read the clock, shift the record's times by what it moved, and try again."""
+    def _add_shared(self, record: TaskRecord, now: int) -> None:
+        """Freeze ``record``'s cost in the shared ledger (one atomic check-and-add: 402 if it
+        no longer fits), then store it only if the shared clock is still the one its times
+        came from; else re-read the clock, shift the record's times by what it moved, and
+        try again."""
+        try:
+            self.ledger.freeze(record)
+        except InsufficientCredits:
+            record.cancelled_at = now  # its place in the concurrency queue is given up
+            if self.queue is not None:
+                self.queue.release(record, now)
+            raise
         clock = self.clock
-        if not isinstance(clock, StoreClock):
-            self.store.add(record)
-            return
-        while not self.store.add(record, (CLOCK_KEY, clock.raw)):
-            shift = clock.resync()
-            record.created_at += shift
-            if record.start_at is not None:
-                record.start_at += shift
+        try:
+            if not isinstance(clock, StoreClock):
+                self.store.add(record)
+                return
+            shifted = False
+            while not self.store.add(record, (CLOCK_KEY, clock.raw)):
+                shift = clock.resync()
+                record.created_at += shift
+                if record.start_at is not None:
+                    record.start_at += shift
+                shifted = True
+        except BaseException:
+            self.ledger.release(record)
+            raise
+        if shifted:
+            self.ledger.track(record)
 
     def _get_shared(self, owner: str, task_id: str) -> TaskView:
         """``get`` reading the record and the shared clock in one step."""

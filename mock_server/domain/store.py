@@ -8,7 +8,10 @@ The domain talks only to :class:`TaskStore`. Each store keeps
 - an atomic claim (``claim``): the first caller wins, every other process loses (a webhook
   task is delivered by one process);
 - a small key-value space (``kv_get``/``kv_set``): the shared clock, rules;
-- bounded append-only logs (``append``/``tail``/``log_count``): the journal, the delivery log.
+- bounded append-only logs (``append``/``tail``/``log_count``): the journal, the delivery log;
+- per-key credit wallets (``ledger``): points frozen, consumed and released in one atomic
+  step with the admission check (two processes cannot both spend the last credits);
+- a compare-and-set (``kv_swap``): small shared values several processes edit (rules).
 
 ``memory://`` (:class:`mock_server.stores.memory.MemoryStore`) keeps live objects in this
 process, exactly as before stores existed: ``put`` is a no-op there, because the records the
@@ -20,7 +23,7 @@ id generation in the store too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Final, NamedTuple, Protocol
 
 from mock_server.domain.models import TaskRecord
 
@@ -105,9 +108,56 @@ class TaskStore(Protocol):
         """How many entries were ever appended to ``log`` (since the last clear)."""
         ...
 
+    def ledger(
+        self,
+        account: str,
+        now: int,
+        op: str = "",
+        hold: Hold | None = None,
+        limit: int = 0,
+    ) -> tuple[bool, int, int]:
+        """One atomic step on ``account``'s wallet; ``(done, frozen, used)`` after it.
+
+        First every hold whose end ``at`` is ``<= now`` settles (its cost leaves ``frozen``
+        and joins ``used`` if it ends ``ok``). Then ``op`` with ``hold``:
+
+        - ``""``: nothing more (a read);
+        - ``"freeze"``: a new hold (``frozen += cost``), only if ``used + frozen + cost <=
+          limit`` (``limit`` 0: unlimited), else ``done`` is False; a hold already there is
+          re-timed instead (as ``"track"``);
+        - ``"use"``: ``used += cost`` now (charged at create), under the same limit;
+        - ``"track"``: the hold's end or outcome changed (nothing if it is not held);
+        - ``"release"``: the hold ends without charge (nothing if it is not held).
+        """
+        ...
+
+    def kv_swap(self, key: str, old: str | None, new: str) -> bool:
+        """Set ``key`` to ``new`` only if it holds ``old`` (None: absent); whether it did."""
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...
+
+
+class Hold(NamedTuple):
+    """A task's points held in a wallet: ``at`` is its end (-1 while unknown), ``ok`` whether
+    it ends successfully (charged) or not (released)."""
+
+    task_id: str
+    cost: int
+    at: int = -1
+    ok: bool = True
+
+
+#: Width of an end instant written as text (ends up to 9000 AD in ns exceed 64 bits; padded
+#: digits compare exactly as text in Redis' sorted sets and SQLite).
+AT_DIGITS: Final = 22
+
+
+def at_text(at: int) -> str:
+    """``at`` as fixed-width digits (``-`` for unknown)."""
+    return "-" if at < 0 else f"{at:0{AT_DIGITS}d}"
 
 
 class DuplicateTask(Exception):

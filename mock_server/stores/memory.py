@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Iterator
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask
+from mock_server.domain.store import DuplicateTask, Hold
+from mock_server.stores.wallets import Wallet
 
 
 class MemoryStore:
@@ -32,6 +33,7 @@ class MemoryStore:
         self._kv: dict[str, str] = {}
         self._logs: dict[str, deque[str]] = {}
         self._log_counts: dict[str, int] = {}
+        self._wallets: dict[str, Wallet] = {}
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -102,6 +104,7 @@ class MemoryStore:
         self._kv.clear()
         self._logs.clear()
         self._log_counts.clear()
+        self._wallets.clear()
 
     # -- counters, claims, kv, logs -----------------------------------------------------------
 
@@ -136,6 +139,22 @@ class MemoryStore:
 
     def log_count(self, log: str) -> int:
         return self._log_counts.get(log, 0)
+
+    def ledger(
+        self, account: str, now: int, op: str = "", hold: Hold | None = None, limit: int = 0
+    ) -> tuple[bool, int, int]:
+        wallet = self._wallets.get(account)
+        if wallet is None:
+            wallet = self._wallets[account] = Wallet()
+        wallet.settle(now)
+        done = wallet.step(op, hold, limit)
+        return done, wallet.frozen, wallet.used
+
+    def kv_swap(self, key: str, old: str | None, new: str) -> bool:
+        if self._kv.get(key) != old:
+            return False
+        self._kv[key] = new
+        return True
 
     def close(self) -> None:
         """Nothing to release."""

@@ -21,8 +21,9 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import redis
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask
+from mock_server.domain.store import DuplicateTask, Hold, at_text
 from mock_server.stores import codec
+from mock_server.stores.wallets import OPS
 
 #: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
 NEWEST_BATCH: Final = 100
@@ -36,6 +37,70 @@ local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[2])
 if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
 return seq
+"""
+
+#: ``TaskStore.ledger`` on Redis. KEYS: the wallet hash (frozen, used), the holds hash
+#: (task -> "AT COST OK"), the ends sorted set (members "AT|task", all scored 0: ends are
+#: compared as fixed-width digit text, exact beyond 2^53), the kv key of the swap below.
+#: ARGV: now (digits), op, task, cost, at (digits or -), ok (1/0), limit.
+LEDGER: Final = """
+local wallet, holds, ends = KEYS[1], KEYS[2], KEYS[3]
+local due = redis.call('ZRANGEBYLEX', ends, '-', '[' .. ARGV[1] .. '|\255')
+for _, member in ipairs(due) do
+  local task = string.sub(member, string.find(member, '|', 1, true) + 1)
+  local held = redis.call('HGET', holds, task)
+  if held then
+    local _, cost, ok = string.match(held, '^(%S+) (%d+) (%d)$')
+    redis.call('HINCRBY', wallet, 'frozen', -tonumber(cost))
+    if ok == '1' then redis.call('HINCRBY', wallet, 'used', tonumber(cost)) end
+    redis.call('HDEL', holds, task)
+  end
+  redis.call('ZREM', ends, member)
+end
+local op, task, cost, at, ok, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6],
+  tonumber(ARGV[7])
+local done = 1
+local held = false
+if op ~= '' then held = redis.call('HGET', holds, task) end
+if (op == 'freeze' or op == 'use') and not held then
+  if limit > 0 then
+    local spent = tonumber(redis.call('HGET', wallet, 'frozen') or '0')
+      + tonumber(redis.call('HGET', wallet, 'used') or '0')
+    if spent + cost > limit then done = 0 end
+  end
+  if done == 1 and op == 'use' then
+    redis.call('HINCRBY', wallet, 'used', cost)
+  elseif done == 1 then
+    redis.call('HINCRBY', wallet, 'frozen', cost)
+    redis.call('HSET', holds, task, at .. ' ' .. cost .. ' ' .. ok)
+    if at ~= '-' then redis.call('ZADD', ends, 0, at .. '|' .. task) end
+  end
+elseif (op == 'freeze' or op == 'track') and held then
+  local old, kept = string.match(held, '^(%S+) (%d+)')
+  if old ~= '-' then redis.call('ZREM', ends, old .. '|' .. task) end
+  redis.call('HSET', holds, task, at .. ' ' .. kept .. ' ' .. ok)
+  if at ~= '-' then redis.call('ZADD', ends, 0, at .. '|' .. task) end
+elseif op == 'release' and held then
+  local old, kept = string.match(held, '^(%S+) (%d+)')
+  if old ~= '-' then redis.call('ZREM', ends, old .. '|' .. task) end
+  redis.call('HDEL', holds, task)
+  redis.call('HINCRBY', wallet, 'frozen', -tonumber(kept))
+end
+local frozen = tonumber(redis.call('HGET', wallet, 'frozen') or '0')
+local used = tonumber(redis.call('HGET', wallet, 'used') or '0')
+return {done, frozen, used}
+"""
+
+#: Compare-and-set: KEYS[1] to ARGV[2] if it holds ARGV[1] (ARGV[3] == '1': if absent).
+SWAP: Final = """
+local now = redis.call('GET', KEYS[1])
+if ARGV[3] == '1' then
+  if now then return 0 end
+elseif now ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
 """
 
 
@@ -70,6 +135,8 @@ class RedisStore:
             connect, socket_connect_timeout=5.0, socket_timeout=10.0, health_check_interval=30
         )
         self._add = self.redis.register_script(ADD)
+        self._ledger = self.redis.register_script(LEDGER)
+        self._swap = self.redis.register_script(SWAP)
         #: The request path's own connection (see :meth:`_fast`).
         self._lane: Any = None
         self._lane_lock = threading.Lock()
@@ -226,6 +293,30 @@ class RedisStore:
     def log_count(self, log: str) -> int:
         raw = self.redis.get(f"{self.prefix}logn:{log}")
         return 0 if raw is None else int(raw)
+
+    def ledger(
+        self, account: str, now: int, op: str = "", hold: Hold | None = None, limit: int = 0
+    ) -> tuple[bool, int, int]:
+        if op not in OPS:
+            raise ValueError(f"unknown ledger op {op!r}")
+        p = self.prefix
+        keys = [f"{p}wallet:{account}", f"{p}holds:{account}", f"{p}ends:{account}"]
+        task, cost, at, ok = hold if hold is not None else ("", 0, -1, True)
+        args = [at_text(now), op if hold is not None else "", task, cost, at_text(at)]
+        args += ["1" if ok else "0", limit]
+        done, frozen, used = self._script(self._ledger, keys, args)
+        return bool(done), int(frozen), int(used)
+
+    def kv_swap(self, key: str, old: str | None, new: str) -> bool:
+        args = ["" if old is None else old, new, "1" if old is None else "0"]
+        return bool(self._script(self._swap, [f"{self.prefix}kv:{key}"], args))
+
+    def _script(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        """Run a registered script on the request lane (loading it once if the server lost it)."""
+        try:
+            return self._fast("EVALSHA", script.sha, len(keys), *keys, *args)
+        except redis.exceptions.NoScriptError:
+            return script(keys=keys, args=args)
 
     def close(self) -> None:
         with self._lane_lock:

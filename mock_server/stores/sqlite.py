@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Final
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask
+from mock_server.domain.store import DuplicateTask, Hold, at_text
 from mock_server.stores import codec
+from mock_server.stores.wallets import OPS
 
 #: Records per query when reading newest first (the dashboard asks for 50 at a time).
 NEWEST_BATCH: Final = 100
@@ -36,6 +37,20 @@ CREATE TABLE IF NOT EXISTS logs (
     entry TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS logs_by_name ON logs (log, seq);
+CREATE TABLE IF NOT EXISTS wallets (
+    account TEXT PRIMARY KEY,
+    frozen INTEGER NOT NULL DEFAULT 0,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS holds (
+    account TEXT NOT NULL,
+    task TEXT NOT NULL,
+    cost INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    PRIMARY KEY (account, task)
+);
+CREATE INDEX IF NOT EXISTS holds_by_end ON holds (account, at) WHERE at != '-';
 """
 
 
@@ -152,7 +167,8 @@ class SqliteStore:
         with self._lock:
             self._db.executescript(
                 "BEGIN; DELETE FROM tasks; DELETE FROM claims; DELETE FROM kv;"
-                " DELETE FROM logs; DELETE FROM counters WHERE name LIKE 'log:%'; COMMIT;"
+                " DELETE FROM logs; DELETE FROM wallets; DELETE FROM holds;"
+                " DELETE FROM counters WHERE name LIKE 'log:%'; COMMIT;"
             )
 
     # -- counters, claims, kv, logs -----------------------------------------------------------
@@ -226,6 +242,85 @@ class SqliteStore:
             ).fetchone()
         return 0 if row is None else int(row[0])
 
+    def ledger(
+        self, account: str, now: int, op: str = "", hold: Hold | None = None, limit: int = 0
+    ) -> tuple[bool, int, int]:
+        if op not in OPS:
+            raise ValueError(f"unknown ledger op {op!r}")
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: no other process in between
+            try:
+                done = _ledger_step(db, account, at_text(now), op, hold, limit)
+                frozen, used = db.execute(
+                    "SELECT frozen, used FROM wallets WHERE account = ?", (account,)
+                ).fetchone()
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return done, int(frozen), int(used)
+
+    def kv_swap(self, key: str, old: str | None, new: str) -> bool:
+        with self._lock:
+            if old is None:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO kv (key, value) VALUES (?, ?)", (key, new)
+                )
+            else:
+                cursor = self._db.execute(
+                    "UPDATE kv SET value = ? WHERE key = ? AND value = ?", (new, key, old)
+                )
+            return cursor.rowcount == 1
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _ledger_step(
+    db: sqlite3.Connection, account: str, now: str, op: str, hold: Hold | None, limit: int
+) -> bool:
+    """The ``ledger`` rules inside an open transaction (see ``TaskStore.ledger``)."""
+    db.execute("INSERT OR IGNORE INTO wallets (account) VALUES (?)", (account,))
+    (due, frozen, used) = db.execute(
+        "SELECT count(*), coalesce(sum(cost), 0), coalesce(sum(CASE WHEN ok THEN cost END), 0)"
+        " FROM holds WHERE account = ? AND at != '-' AND at <= ?",
+        (account, now),
+    ).fetchone()
+    if due:
+        db.execute("DELETE FROM holds WHERE account = ? AND at != '-' AND at <= ?", (account, now))
+        db.execute(
+            "UPDATE wallets SET frozen = frozen - ?, used = used + ? WHERE account = ?",
+            (frozen, used, account),
+        )
+    if not op or hold is None:
+        return True
+    row = db.execute(
+        "SELECT cost FROM holds WHERE account = ? AND task = ?", (account, hold.task_id)
+    ).fetchone()
+    if op in {"freeze", "use"} and row is None:
+        if limit:
+            (spent,) = db.execute(
+                "SELECT frozen + used FROM wallets WHERE account = ?", (account,)
+            ).fetchone()
+            if spent + hold.cost > limit:
+                return False
+        column = "used" if op == "use" else "frozen"
+        db.execute(
+            f"UPDATE wallets SET {column} = {column} + ? WHERE account = ?", (hold.cost, account)
+        )
+        if op == "freeze":
+            db.execute(
+                "INSERT INTO holds (account, task, cost, at, ok) VALUES (?, ?, ?, ?, ?)",
+                (account, hold.task_id, hold.cost, at_text(hold.at), hold.ok),
+            )
+    elif op in {"freeze", "track"} and row is not None:
+        db.execute(
+            "UPDATE holds SET at = ?, ok = ? WHERE account = ? AND task = ?",
+            (at_text(hold.at), hold.ok, account, hold.task_id),
+        )
+    elif op == "release" and row is not None:
+        db.execute("DELETE FROM holds WHERE account = ? AND task = ?", (account, hold.task_id))
+        db.execute("UPDATE wallets SET frozen = frozen - ? WHERE account = ?", (row[0], account))
+    return True

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.domain.models import TaskRecord, WebhookTarget
-from mock_server.domain.store import DuplicateTask, TaskStore
+from mock_server.domain.store import DuplicateTask, Hold, TaskStore
 from mock_server.stores import open_store
 from mock_server.stores.memory import MemoryStore
 
@@ -192,3 +192,46 @@ def test_redis_reloads_a_flushed_script_and_reopens_a_killed_connection(redis_ur
     assert store.get("task-0002") == record(2)
     assert store.read("task-0001", "nothing") == (record(1), None)
     store.close()
+
+
+def test_ledger_freezes_settles_and_releases(store: TaskStore) -> None:
+    assert store.ledger("k", 0) == (True, 0, 0)
+    assert store.ledger("k", 0, "freeze", Hold("ok", 10, 100, True), 25) == (True, 10, 0)
+    assert store.ledger("k", 0, "freeze", Hold("bad", 10, 50, False), 25) == (True, 20, 0)
+    assert store.ledger("k", 0, "freeze", Hold("late", 10), 25) == (False, 20, 0)  # over 25
+    assert store.ledger("k", 0, "freeze", Hold("ok", 10, 100, True), 25) == (True, 20, 0)  # held
+    assert store.ledger("k", 50) == (True, 10, 0)  # "bad" ended failed: released
+    assert store.ledger("k", 60, "freeze", Hold("queued", 10), 25) == (True, 20, 0)
+    assert store.ledger("k", 60, "track", Hold("ok", 10, 70, True)) == (True, 20, 0)  # forced
+    assert store.ledger("k", 70) == (True, 10, 10)  # "ok" completed at 70: consumed
+    assert store.ledger("k", 70, "release", Hold("queued", 10)) == (True, 0, 10)  # cancelled
+    assert store.ledger("k", 70, "release", Hold("queued", 10)) == (True, 0, 10)  # once only
+    assert store.ledger("k", 70, "use", Hold("prepaid", 10), 25) == (True, 0, 20)
+    assert store.ledger("k", 70, "use", Hold("more", 10), 25) == (False, 0, 20)
+    assert store.ledger("other", 70) == (True, 0, 0)
+    late = 2**70  # virtual ends up to 9000 AD exceed 64 bits
+    assert store.ledger("o", 0, "freeze", Hold("far", 5, late, True)) == (True, 5, 0)
+    assert store.ledger("o", late - 1) == (True, 5, 0)
+    assert store.ledger("o", late) == (True, 0, 5)
+    store.clear()
+    assert store.ledger("k", 70) == (True, 0, 0)
+
+
+def test_kv_swap_is_a_compare_and_set(store: TaskStore) -> None:
+    assert not store.kv_swap("rules", "x", "y")  # absent, not "x"
+    assert store.kv_swap("rules", None, "a")
+    assert not store.kv_swap("rules", None, "b")  # present now
+    assert not store.kv_swap("rules", "b", "c")
+    assert store.kv_swap("rules", "a", "c")
+    assert store.kv_get("rules") == "c"
+
+
+def test_a_ledger_that_forgets_the_limit_fails_the_ledger_check() -> None:
+    class Unbounded(MemoryStore):
+        def ledger(
+            self, account: str, now: int, op: str = "", hold: Hold | None = None, limit: int = 0
+        ) -> tuple[bool, int, int]:
+            return super().ledger(account, now, op, hold, 0)
+
+    with pytest.raises(AssertionError):
+        test_ledger_freezes_settles_and_releases(Unbounded())

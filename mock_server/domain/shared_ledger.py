@@ -1,0 +1,86 @@
+"""Credit ledgers in a shared store (``sqlite://``, ``redis://``): one wallet per key for every
+process.
+
+:class:`StoreLedger` has :class:`~mock_server.domain.accounts.Ledger`'s interface, but each
+wallet lives in the store and every change is one atomic :meth:`TaskStore.ledger` step: a
+create's admission and its freeze are one check-and-add (two processes cannot both spend the
+last credits), and the settlement of tasks that ended (consumed if completed, released if
+failed) happens inside every step, up to the shared virtual clock's "now", whichever process
+created the task. Cancels release, forced tasks and tasks started from the queue re-time
+their hold, exactly as in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mock_server.domain.accounts import Account, Ledger
+from mock_server.domain.errors import InsufficientCredits
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.store import Hold, TaskStore
+
+
+def hold_of(record: TaskRecord) -> Hold:
+    """``record``'s points as the store holds them (end -1 while it waits for a slot)."""
+    end = record.end_at
+    at = -1 if end is None or record.cancelled_at is not None else end
+    return Hold(record.task_id, record.cost, at, record.failure is None)
+
+
+class StoreLedger(Ledger):
+    """Every key's wallet in the store; ``now`` reads the (shared) virtual clock."""
+
+    def __init__(self, store: TaskStore, credits: int, now: Callable[[], int]) -> None:
+        super().__init__(credits)
+        self.store = store
+        self.now = now
+
+    def _step(self, owner: str, op: str = "", hold: Hold | None = None) -> tuple[bool, int, int]:
+        done, frozen, used = self.store.ledger(owner, self.now(), op, hold, self.credits)
+        self.accounts[owner] = Account(frozen, used)  # the keys this process has seen
+        return done, frozen, used
+
+    def account(self, owner: str) -> Account:
+        """``owner``'s wallet as the store has it now."""
+        _, frozen, used = self._step(owner)
+        return Account(frozen, used)
+
+    def remain(self, owner: str) -> int:
+        wallet = self.account(owner)
+        return self.credits - wallet.used - wallet.frozen
+
+    def fits(self, owner: str, cost: int) -> bool:
+        """A first look (no round trip when unlimited); :meth:`freeze` decides atomically."""
+        return not self.credits or self.remain(owner) >= cost
+
+    def freeze(self, record: TaskRecord) -> None:
+        """Freeze (or, charged at create, consume) ``record``'s cost if it still fits the
+        balance, in one store step; :class:`InsufficientCredits` (402) if it does not."""
+        op = "use" if record.prepaid else "freeze"
+        done, frozen, used = self._step(record.owner, op, hold_of(record))
+        if not done:
+            raise InsufficientCredits(
+                f"insufficient credits: the task costs {record.cost} points, "
+                f"{max(0, self.credits - frozen - used)} points remain"
+            )
+
+    def track(self, record: TaskRecord) -> None:
+        if not record.prepaid:
+            self._step(record.owner, "track", hold_of(record))
+
+    def release(self, record: TaskRecord) -> None:
+        if not record.prepaid:
+            self._step(record.owner, "release", hold_of(record))
+
+    def settle(self, now: int) -> None:
+        """Nothing to do: every store step settles its wallet first."""
+
+    def wallet(self, owner: str) -> dict[str, Any]:
+        wallet = self.account(owner)
+        remain = self.credits - wallet.used - wallet.frozen if self.credits else 0
+        return {"point_remain": remain, "point_frozen": wallet.frozen, "point_used": wallet.used}
+
+    def clear(self) -> None:
+        """Forget the keys seen here (the store's ``clear``, a reset, forgets the wallets)."""
+        self.accounts.clear()

@@ -1,0 +1,83 @@
+"""Real ``piapi-mock serve`` processes on one real Redis share the rest of the state: credit
+ledgers, rules and faults, concurrency slots, the violation log. Each check is also run on
+processes that keep that state per process (``memory://`` each) and shown failing there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.conftest import seed_request
+from tests.stores.conftest import RedisServer
+from tests.stores.test_served import FROZEN, KEY, Served
+
+pytestmark = pytest.mark.socket
+
+#: The seed's 3 s 720p task in points, and the points of one USD.
+THREE_S = 4_500_000
+POINTS_PER_USD = 10_000_000
+
+
+def credits_for(creates: int) -> str:
+    """``--credits-usd`` that buys exactly ``creates`` of the seed's task."""
+    return f"{(creates * THREE_S + THREE_S // 2) / POINTS_PER_USD}"
+
+
+Pair = tuple[Served, Served]
+
+
+def pair_on(store_a: str, store_b: str, *flags: str) -> Iterator[Pair]:
+    slow = FROZEN if store_a != "memory://" else ("--speed", "0.001")  # memory's lowest
+    a = Served("--store", store_a, *slow, *flags)
+    try:
+        b = Served("--store", store_b, *slow, *flags)
+    except BaseException:
+        a.stop()
+        raise
+    try:
+        yield a, b
+    finally:
+        b.stop()
+        a.stop()
+
+
+def shared(redis_server: RedisServer, *flags: str) -> Iterator[Pair]:
+    url = redis_server.namespaced()
+    yield from pair_on(url, url, *flags)
+
+
+def per_process(*flags: str) -> Iterator[Pair]:
+    """The broken input: two processes each with its own state."""
+    yield from pair_on("memory://", "memory://", *flags)
+
+
+def post(url: str, path: str, body: object) -> requests.Response:
+    return requests.post(url + path, json=body, headers=KEY, timeout=10)
+
+
+def check_credits_for_exactly_n(a: Served, b: Served, n: int = 3) -> None:
+    """Credits for exactly ``n`` creates; ``3 n`` creates at once across both processes:
+    exactly ``n`` are created, the rest are 402, and both report the same wallet."""
+    urls = [a.url, b.url] * (3 * n // 2) + [a.url] * (3 * n % 2)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda u: post(u, "/api/v1/task", seed_request()).status_code, urls))
+    assert sorted(codes) == [200] * n + [402] * (2 * n), codes
+    wallets = [
+        requests.get(f"{u}/account/info", headers=KEY, timeout=10).json()["data"]["wallet"]
+        for u in (a.url, b.url)
+    ]
+    assert wallets[0]["point_frozen"] == wallets[1]["point_frozen"] == n * THREE_S
+
+
+def test_credits_for_n_creates_buy_exactly_n_across_processes(redis_server: RedisServer) -> None:
+    for a, b in shared(redis_server, "--credits-usd", credits_for(3)):
+        check_credits_for_exactly_n(a, b)
+
+
+def test_per_process_ledgers_fail_the_credits_check() -> None:
+    for a, b in per_process("--credits-usd", credits_for(3)):
+        with pytest.raises(AssertionError):
+            check_credits_for_exactly_n(a, b)
