@@ -32,6 +32,7 @@ from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
 from mock_server.domain.shared_ledger import StoreLedger
+from mock_server.domain.shared_rules import StoreFaultBook, StoreScenarioBook
 from mock_server.domain.store import TaskStore
 from mock_server.packs import Pack, PackBook, book_for
 from mock_server.settings import Settings
@@ -108,8 +109,16 @@ class Backend:
         self.generation = 0
         self.rng = self._seeded_rng()
         s = self.settings
-        self.scenarios = scenarios.ScenarioBook(s.seed, s.failure_rate, s.scenario_rates)
-        self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, self.headers_honoured)
+        self.scenarios: scenarios.ScenarioBook
+        self.faults: FaultBook
+        if self.shared:  # rules, counters and the fault log in the store
+            self.scenarios = StoreScenarioBook(self.store, s.seed, s.failure_rate, s.scenario_rates)
+            self.faults = StoreFaultBook(
+                self.store, s.seed, s.fault_rate, s.fault_kind, self.headers_honoured
+            )
+        else:
+            self.scenarios = scenarios.ScenarioBook(s.seed, s.failure_rate, s.scenario_rates)
+            self.faults = FaultBook(s.seed, s.fault_rate, s.fault_kind, self.headers_honoured)
         #: (host, port) pairs the fake listens on or was reached at (the webhook sender
         #: never delivers there unless explicitly allowed).
         self.listening: set[tuple[str, int]] = set()

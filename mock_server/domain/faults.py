@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mock_server.domain.errors import PiapiError
 from mock_server.domain.grammar import ascii_int, bounded, split_steps
@@ -29,8 +30,9 @@ HEADER: Final = "x-mock-fault"
 OPS: Final = ("create", "get", "cancel", "account")
 MAX_LATENCY_MS: Final = 600_000.0
 MAX_TRUNCATE: Final = 10_000_000
-#: Rules of each kind kept at once (a guard against unbounded growth).
+#: Rules of each kind kept at once (a guard against unbounded growth), faults logged.
 MAX_RULES: Final = 1000
+LOG_SIZE: Final = 1000
 MESSAGES: Final = {
     429: "too many requests: rate limit reached, retry later (simulated by piapi-mock)",
     500: "internal server error (simulated by piapi-mock)",
@@ -45,6 +47,16 @@ GRAMMAR: Final[tuple[tuple[str, str], ...]] = (
     ("truncate[:N]", "send the headers and only N bytes of the body (default half)"),
     ("A,B", "steps combine, e.g. latency:200,503"),
 )
+
+
+class FaultLog(Protocol):
+    """Where fired faults are logged (a deque in one process, a store log when shared)."""
+
+    def append(self, entry: dict[str, Any]) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def __iter__(self) -> Iterator[dict[str, Any]]: ...
 
 
 class FaultError(PiapiError):
@@ -163,7 +175,7 @@ class FaultBook:
         self.rate = rate
         self.headers = headers
         self.rules: list[FaultRule] = []
-        self.log: deque[dict[str, Any]] = deque(maxlen=1000)
+        self.log: FaultLog = deque(maxlen=LOG_SIZE)
         self.reseed(seed)
 
     @property
@@ -195,6 +207,14 @@ class FaultBook:
         found = len(kept) != len(self.rules)
         self.rules[:] = kept
         return found
+
+    def clear(self) -> None:
+        """Drop every rule."""
+        self.rules.clear()
+
+    def current(self) -> list[FaultRule]:
+        """The rules in force, in the order they are checked."""
+        return self.rules
 
     def decide(self, op: str, key: str | None, header: str | None, at: int) -> Action | None:
         """The fault for one call of ``op`` (None: answer normally); logged when one fires."""

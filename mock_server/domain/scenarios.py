@@ -376,6 +376,14 @@ class ScenarioBook:
         self.rules[:] = kept
         return found
 
+    def clear(self) -> None:
+        """Drop every rule."""
+        self.rules.clear()
+
+    def current(self) -> list[OutcomeRule]:
+        """The rules in force, in the order they are checked."""
+        return self.rules
+
     def choose(
         self, owner: str, task_input: Mapping[str, Any], requested: Scenario | None
     ) -> Scenario | None:

@@ -19,6 +19,7 @@ from mock_server.domain.grammar import ascii_int
 from mock_server.domain.lifecycle import view as view_at
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.render import rfc3339, task_dict
+from mock_server.domain.shared_rules import propagated
 from mock_server.web.api import backend_of
 from mock_server.web.body import read_json_object
 from mock_server.web.responses import json_data
@@ -80,6 +81,7 @@ async def reset(request: Request) -> Response:
         raise PiapiError(f"invalid request: /seed: an integer between 0 and {MAX_SEED}")
     backend = backend_of(request)
     backend.reset(seed)
+    await propagated(backend.shared)  # other processes' copies of the rules are gone too
     return json_data({"status": "reset", "seed": backend.settings.seed})
 
 

@@ -4,7 +4,8 @@
 ``/_mock/rules`` and ``/_mock/faults`` list (GET), add (POST), clear (DELETE) rules;
 ``/_mock/{rules,faults}/{id}`` removes one; ``/_mock/faults/log`` lists faults fired.
 ``POST /_mock/tasks/{id}/complete|fail|advance`` moves any owner's task on now.
-``POST /_mock/reset`` clears every rule (the backend's reset).
+``POST /_mock/reset`` clears every rule (the backend's reset). On a shared store a change
+answers once every process applies it (``domain/shared_rules.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mock_server.domain import faults, scenarios
 from mock_server.domain.backend import FORCE_ACTIONS
 from mock_server.domain.errors import PiapiError, TaskNotFound
 from mock_server.domain.models import Failure
+from mock_server.domain.shared_rules import propagated
 from mock_server.web.api import backend_of
 from mock_server.web.control import control_body, dump
 from mock_server.web.responses import json_data
@@ -54,15 +56,15 @@ async def catalogue(request: Request) -> Response:
                 "fault_kind": s.fault_kind,
             },
             "headers_honoured": s.scenario_headers,
-            "rules": [r.as_dict() for r in backend.scenarios.rules],
-            "fault_rules": [r.as_dict() for r in backend.faults.rules],
+            "rules": [r.as_dict() for r in backend.scenarios.current()],
+            "fault_rules": [r.as_dict() for r in backend.faults.current()],
         }
     )
 
 
 async def rules(request: Request) -> Response:
     """GET /_mock/rules."""
-    return json_data({"rules": [r.as_dict() for r in backend_of(request).scenarios.rules]})
+    return json_data({"rules": [r.as_dict() for r in backend_of(request).scenarios.current()]})
 
 
 async def add_rule(request: Request) -> Response:
@@ -71,27 +73,33 @@ async def add_rule(request: Request) -> Response:
     scenario = scenarios.parse(_text(body, "scenario"), "/scenario")
     match = scenarios.check_match(body.get("match"))
     firing = scenarios.firing_from(body)
-    rule = backend_of(request).scenarios.add(scenario, match, firing)
+    backend = backend_of(request)
+    rule = backend.scenarios.add(scenario, match, firing)
+    await propagated(backend.shared)
     return json_data(rule.as_dict(), 201)
 
 
 async def clear_rules(request: Request) -> Response:
     """DELETE /_mock/rules."""
-    backend_of(request).scenarios.rules.clear()
+    backend = backend_of(request)
+    backend.scenarios.clear()
+    await propagated(backend.shared)
     return json_data({"rules": []})
 
 
 async def remove_rule(request: Request) -> Response:
     """DELETE /_mock/rules/{rule_id}."""
     rule_id = request.path_params["rule_id"]
-    if not backend_of(request).scenarios.remove(rule_id):
+    backend = backend_of(request)
+    if not backend.scenarios.remove(rule_id):
         raise PiapiError(f"rule {rule_id} not found", 404)
+    await propagated(backend.shared)
     return json_data({"removed": rule_id})
 
 
 async def fault_rules(request: Request) -> Response:
     """GET /_mock/faults."""
-    return json_data({"faults": [r.as_dict() for r in backend_of(request).faults.rules]})
+    return json_data({"faults": [r.as_dict() for r in backend_of(request).faults.current()]})
 
 
 async def add_fault(request: Request) -> Response:
@@ -103,21 +111,27 @@ async def add_fault(request: Request) -> Response:
     if not isinstance(on, str) or (key is not None and not isinstance(key, str)):
         raise PiapiError("invalid request: /on and /api_key must be strings")
     firing = scenarios.firing_from(body)
-    rule = backend_of(request).faults.add(fault, on, key, firing)
+    backend = backend_of(request)
+    rule = backend.faults.add(fault, on, key, firing)
+    await propagated(backend.shared)
     return json_data(rule.as_dict(), 201)
 
 
 async def clear_faults(request: Request) -> Response:
     """DELETE /_mock/faults."""
-    backend_of(request).faults.rules.clear()
+    backend = backend_of(request)
+    backend.faults.clear()
+    await propagated(backend.shared)
     return json_data({"faults": []})
 
 
 async def remove_fault(request: Request) -> Response:
     """DELETE /_mock/faults/{rule_id}."""
     rule_id = request.path_params["rule_id"]
-    if not backend_of(request).faults.remove(rule_id):
+    backend = backend_of(request)
+    if not backend.faults.remove(rule_id):
         raise PiapiError(f"fault rule {rule_id} not found", 404)
+    await propagated(backend.shared)
     return json_data({"removed": rule_id})
 
 

@@ -20,6 +20,7 @@ from mock_server.domain.backend import Backend
 from mock_server.domain.errors import PiapiError
 from mock_server.domain.faults import MESSAGES, Action
 from mock_server.domain.journal import JournalEntry
+from mock_server.stores import outage
 from mock_server.web import headers
 
 Scope = MutableMapping[str, Any]
@@ -71,7 +72,12 @@ class FaultLayer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         book = self.backend.faults
-        if scope["type"] != "http" or not (book.armed or book.headers):
+        try:
+            armed = book.armed  # on a shared store: the rules' copy, re-read when stale
+        except Exception as exc:
+            await _outage(send, exc)
+            return
+        if scope["type"] != "http" or not (armed or book.headers):
             await self.app(scope, receive, send)
             return
         op = operation(scope["method"], scope["path"])
@@ -80,13 +86,16 @@ class FaultLayer:
         except PiapiError as exc:
             await _envelope(send, exc.status, exc.message)
             return
-        if op is None or (header is None and not book.armed):
+        if op is None or (header is None and not armed):
             await self.app(scope, receive, send)
             return
         try:
             action = book.decide(op, key, header, self.backend.clock.now())
         except PiapiError as exc:
             await _envelope(send, exc.status, exc.message)
+            return
+        except Exception as exc:  # a shared store's counter could not be counted
+            await _outage(send, exc)
             return
         if action is None:
             await self.app(scope, receive, send)
@@ -117,6 +126,13 @@ class FaultLayer:
             await _truncated(self.app, scope, receive, send, fault.truncate)
         else:
             await self.app(scope, receive, send)
+
+
+async def _outage(send: Send, exc: Exception) -> None:
+    """The app's own answer to a store outage (503), for one met before the app runs."""
+    if not outage(exc):
+        raise exc
+    await _envelope(send, 503, f"store unavailable: {type(exc).__name__}: {exc}")
 
 
 async def _envelope(send: Send, status: int, message: str) -> None:

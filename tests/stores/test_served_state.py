@@ -81,3 +81,61 @@ def test_per_process_ledgers_fail_the_credits_check() -> None:
     for a, b in per_process("--credits-usd", credits_for(3)):
         with pytest.raises(AssertionError):
             check_credits_for_exactly_n(a, b)
+
+
+def check_one_fault_fires_once(a: Served, b: Served) -> None:
+    """A ``times: 1`` fault posted on ``a`` fires exactly once among creates on both."""
+    posted = post(a.url, "/_mock/faults", {"fault": "503", "on": "create", "times": 1})
+    assert posted.status_code == 201, posted.text
+    codes = [post(u, "/api/v1/task", seed_request()).status_code for u in (b.url, a.url) * 2]
+    assert codes == [503, 200, 200, 200], codes  # b's first create, after a answered
+    log = requests.get(f"{b.url}/_mock/faults/log", timeout=10).json()
+    assert log["count"] == 1
+
+
+def test_a_times_one_fault_fires_once_across_processes(redis_server: RedisServer) -> None:
+    for a, b in shared(redis_server):
+        check_one_fault_fires_once(a, b)
+
+
+def test_per_process_fault_rules_fail_the_fault_check() -> None:
+    for a, b in per_process():
+        with pytest.raises(AssertionError):
+            check_one_fault_fires_once(a, b)
+
+
+def check_rule_on_a_changes_task_on_b(a: Served, b: Served) -> None:
+    """An outcome rule posted on ``a`` decides a task created on ``b``'s workers."""
+    posted = post(a.url, "/_mock/rules", {"scenario": "fail:content_policy"})
+    assert posted.status_code == 201, posted.text
+    task_ids = []
+    for _ in range(4):  # new connections: both of b's workers create some
+        with requests.Session() as session:
+            created = session.post(f"{b.url}/api/v1/task", json=seed_request(), headers=KEY)
+            task_ids.append(created.json()["data"]["task_id"])
+    post(b.url, "/_mock/clock/advance", {"seconds": 100})
+    for task_id in task_ids:
+        got = requests.get(f"{b.url}/api/v1/task/{task_id}", headers=KEY, timeout=10).json()
+        assert got["data"]["status"] == "failed", got
+        assert got["data"]["error"]["code"] == 1301
+
+
+def test_a_rule_posted_on_one_process_decides_tasks_created_on_another(
+    redis_server: RedisServer,
+) -> None:
+    url = redis_server.namespaced()
+    a = Served("--store", url, *FROZEN)
+    try:
+        b = Served("--store", url, "--workers", "2", *FROZEN)
+        try:
+            check_rule_on_a_changes_task_on_b(a, b)
+        finally:
+            b.stop()
+    finally:
+        a.stop()
+
+
+def test_per_process_outcome_rules_fail_the_rule_check() -> None:
+    for a, b in per_process():
+        with pytest.raises(AssertionError):
+            check_rule_on_a_changes_task_on_b(a, b)

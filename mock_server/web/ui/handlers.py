@@ -99,7 +99,7 @@ async def poll(request: Request) -> Response:
             "journal": backend.journal.call_count,
             "webhooks": attempts,
             "webhooks_queued": queued,
-            "rules": [len(backend.scenarios.rules), len(backend.faults.rules)],
+            "rules": [len(backend.scenarios.current()), len(backend.faults.current())],
             "kinds": sorted(counter.kinds),
         }
     )
