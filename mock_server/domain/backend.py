@@ -32,6 +32,7 @@ from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
 from mock_server.domain.shared_ledger import StoreLedger
+from mock_server.domain.shared_queue import StoreQueue
 from mock_server.domain.shared_rules import StoreFaultBook, StoreScenarioBook
 from mock_server.domain.store import TaskStore
 from mock_server.packs import Pack, PackBook, book_for
@@ -135,7 +136,13 @@ class Backend:
             if self.shared
             else Ledger(credits)
         )
-        self.queue = SlotQueue(s.max_concurrent, self._started) if s.max_concurrent else None
+        self.queue: SlotQueue | None = None
+        if s.max_concurrent and self.shared:  # one limit per key for every process
+            self.queue = StoreQueue(
+                self.store, s.max_concurrent, self._started, lambda: self.clock.now()
+            )
+        elif s.max_concurrent:
+            self.queue = SlotQueue(s.max_concurrent, self._started)
         if self.queue is not None:
             self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
 
@@ -370,6 +377,10 @@ class Backend:
             raise
         if shifted:
             self.ledger.track(record)
+            if self.queue is not None and record.start_at is not None:
+                self.queue.track(record)
+        if isinstance(self.queue, StoreQueue) and self.queue.adopt(record):
+            self._started(record)  # handed a slot elsewhere before it was stored
 
     def _get_shared(self, owner: str, task_id: str) -> TaskView:
         """``get`` reading the record and the shared clock in one step."""
@@ -378,6 +389,8 @@ class Backend:
             self.clock.adopt(raw)
         if record is None or record.owner != owner or self._expired(record):
             raise TaskNotFound(task_id)
+        if record.start_at is None and self.queue is not None:
+            record = self.queue.resolve(record)  # waiting: its lane's hand-overs first
         return self.view(record)
 
     # -- shared helpers ---------------------------------------------------------------------

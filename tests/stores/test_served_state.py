@@ -139,3 +139,36 @@ def test_per_process_outcome_rules_fail_the_rule_check() -> None:
     for a, b in per_process():
         with pytest.raises(AssertionError):
             check_rule_on_a_changes_task_on_b(a, b)
+
+
+def check_one_slot_across_processes(a: Served, b: Served) -> None:
+    """``--max-concurrent 1``: a task created on ``b`` waits for ``a``'s to end."""
+    scenario = {**KEY, "X-Mock-Scenario": "pending:0,complete-after:10"}
+
+    def create_on(url: str) -> str:
+        answer = requests.post(f"{url}/api/v1/task", json=seed_request(), headers=scenario)
+        assert answer.status_code == 200, answer.text
+        task_id: str = answer.json()["data"]["task_id"]
+        return task_id
+
+    def status(url: str, task_id: str) -> str:
+        got = requests.get(f"{url}/api/v1/task/{task_id}", headers=KEY, timeout=10).json()
+        found: str = got["data"]["status"]
+        return found
+
+    first, second = create_on(a.url), create_on(b.url)
+    post(a.url, "/_mock/clock/advance", {"seconds": 5})
+    assert [status(b.url, second), status(a.url, first)] == ["pending", "processing"]
+    post(a.url, "/_mock/clock/advance", {"seconds": 10})
+    assert status(b.url, second) == "processing"
+
+
+def test_one_concurrency_limit_across_processes(redis_server: RedisServer) -> None:
+    for a, b in shared(redis_server, "--max-concurrent", "1"):
+        check_one_slot_across_processes(a, b)
+
+
+def test_per_process_slots_fail_the_slot_check() -> None:
+    for a, b in per_process("--max-concurrent", "1"):
+        with pytest.raises(AssertionError):
+            check_one_slot_across_processes(a, b)
