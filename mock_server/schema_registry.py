@@ -249,6 +249,16 @@ class SchemaRegistry:
             self._fast[file_name] = found
         return found
 
+    def warm(self) -> int:
+        """Compile the fast validators of every pack's request and task schema now, and build
+        the authority's validators for them (how many schemas): a served fake calls it before
+        it listens, so no client's request pays for the compiling (about half a second)."""
+        names = [*self._requests.values(), *self._tasks.values(), *KINDS]
+        for name in names:
+            self._fast_validator(name)
+            self.validator(name)
+        return len(names)
+
     def _resolve_remote(self, uri: str) -> dict[str, Any]:
         return self._schemas[uri.split("#", 1)[0]]
 

@@ -73,9 +73,9 @@ def app() -> Any:
     backend = Backend(settings)
     backend.listening.add((settings.host, settings.port))
     app = create_asgi(settings, backend)
-    from mock_server import gc_policy
+    from mock_server.server import prepare
 
-    gc_policy.install()  # as serve does in one process (speed's GC policy)
+    prepare(app)  # as serve does in one process: schemas compiled, GC policy
     return app
 
 

@@ -65,3 +65,23 @@ def test_serve_says_which_stack_it_runs() -> None:
     output = served.stop()
     assert "uvicorn httptools + uvloop)" in output
     assert "slow fallback" not in output
+
+
+def test_prepare_compiles_every_pack_schema_before_the_first_request() -> None:
+    from mock_server import gc_policy
+    from mock_server.packs.book import PackBook
+    from mock_server.settings import Settings as S
+
+    app = create_asgi(S())
+    book: PackBook = app.state.backend.packs
+    book.__dict__.pop("registry", None)  # a fresh registry: nothing compiled yet
+    registry = book.registry
+    assert not registry._fast
+    try:
+        server.prepare(app)
+    finally:
+        gc_policy.uninstall()
+    compiled = set(registry._fast)
+    assert set(registry.request_schemas()) <= compiled
+    assert {f"packs/{p.name}/task.json" for p in book} <= compiled
+    assert "create-task-request.json" in compiled

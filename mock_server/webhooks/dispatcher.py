@@ -159,7 +159,7 @@ class Dispatcher(BackendObserver):
         """Give the job's host slot back (under the lock); parked attempts may then start."""
         key = self.hosts.key(job.target.endpoint)
         if self.hosts.release(key, ok):
-            self.schedule.unpark(key)
+            self.schedule.unpark(key, self.hosts.room(key))
 
     def now(self) -> int:
         """The backend's virtual time."""

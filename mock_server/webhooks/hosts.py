@@ -83,6 +83,11 @@ class HostGate:
             return True
         return state.in_flight < self.limit(key)
 
+    def room(self, key: str) -> int:
+        """How many more attempts ``key`` may start now."""
+        state = self.hosts.get(key)
+        return self.limit(key) - (state.in_flight if state is not None else 0)
+
     def clear(self) -> None:
         """Forget every host (reset)."""
         self.hosts.clear()

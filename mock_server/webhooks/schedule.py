@@ -246,15 +246,27 @@ class Schedule:
             webhook = queue.record.webhook
             full = admit(webhook.endpoint) if admit is not None and webhook else None
             if full is not None:
-                self._parked.setdefault(full, []).append(entry)
+                heapq.heappush(self._parked.setdefault(full, []), entry)
                 continue
             jobs.append(self._start(queue))
         return jobs
 
-    def unpark(self, key: str) -> None:
-        """Put the entries parked for host ``key`` back on the heap (due as they were)."""
-        for entry in self._parked.pop(key, ()):
-            heapq.heappush(self._heap, entry)
+    def unpark(self, key: str, room: int = 1) -> None:
+        """Put the ``room`` earliest live entries parked for host ``key`` back on the heap
+        (due as they were); stale ones met on the way are dropped.
+
+        Only as many as the host has free slots: putting every parked entry back on each
+        freed slot re-parked all but one of them each time, a cost quadratic in the backlog
+        (thousands of tasks whose events wait for one slow, or refused, host).
+        """
+        parked = self._parked.get(key)
+        while parked and room > 0:
+            entry = heapq.heappop(parked)
+            if not self._stale(entry):
+                heapq.heappush(self._heap, entry)
+                room -= 1
+        if not parked:
+            self._parked.pop(key, None)
 
     def parked(self) -> int:
         """Entries waiting for their host (not counted as due)."""

@@ -68,3 +68,37 @@ def test_the_check_catches_a_dispatcher_without_isolation() -> None:
     dispatcher.hosts.per_host = 1000  # type: ignore[attr-defined]  # as before: one shared pool
     jobs = dispatcher.take(32)  # type: ignore[attr-defined]
     assert healthy not in [job.task_id for job in jobs]
+
+
+def heap_after_one_freed_slot(dispatcher: object) -> tuple[int, int]:
+    """(heap entries, parked entries) after one attempt of the busy host ended."""
+    first = dispatcher.take(32)  # type: ignore[attr-defined]
+    hanging = [job for job in first if job.target.endpoint == HANGING]
+    schedule = dispatcher.schedule  # type: ignore[attr-defined]
+    before = len(schedule._heap)
+    with dispatcher._lock:  # type: ignore[attr-defined]
+        dispatcher._host_done(hanging[0], True)  # type: ignore[attr-defined]
+    return len(schedule._heap) - before, schedule.parked()
+
+
+def test_a_freed_slot_brings_back_one_parked_attempt_not_the_whole_backlog() -> None:
+    # Putting every parked entry back on each freed slot re-parked all but one of them each
+    # time: quadratic in the backlog (the seed's refused webhook.site host under load).
+    dispatcher, _, _ = setup(500)
+    back, parked = heap_after_one_freed_slot(dispatcher)
+    assert (back, parked) == (1, 495)
+    again = dispatcher.take(32)  # type: ignore[attr-defined]
+    assert [job.target.endpoint for job in again] == [HANGING]  # the earliest parked one
+
+
+def test_the_backlog_check_catches_a_schedule_that_unparks_everything() -> None:
+    dispatcher, _, _ = setup(500)
+    schedule = dispatcher.schedule  # type: ignore[attr-defined]
+
+    def unpark_all(key: str, room: int = 1) -> None:  # the old behaviour
+        for entry in schedule._parked.pop(key, ()):
+            schedule._heap.append(entry)
+
+    schedule.unpark = unpark_all
+    back, parked = heap_after_one_freed_slot(dispatcher)
+    assert (back, parked) == (496, 0)
