@@ -82,7 +82,9 @@ def prepare(app: Any) -> None:
     the GC policy (after the app is built and warm: start-up objects are frozen)."""
     from mock_server import gc_policy
 
-    app.state.backend.packs.registry.warm()
+    backend = getattr(getattr(app, "state", None), "backend", None)
+    if backend is not None:  # an app of ours (serve also runs any ASGI app it is given)
+        backend.packs.registry.warm()
     gc_policy.install()
 
 

@@ -6,11 +6,9 @@ journal. Task status is never stored; :func:`lifecycle.view` derives it from the
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Iterator, Mapping
-from json.encoder import encode_basestring
 from typing import Any
 
 from mock_server.domain import lifecycle, platform, scenarios, timing
@@ -26,8 +24,9 @@ from mock_server.domain.errors import (
 from mock_server.domain.faults import FaultBook
 from mock_server.domain.journal import Journal
 from mock_server.domain.links import check_links
-from mock_server.domain.models import Failure, Status, TaskRecord, TaskView, WebhookTarget
+from mock_server.domain.models import Failure, Status, TaskRecord, TaskView
 from mock_server.domain.observers import BackendObserver
+from mock_server.domain.prepared import Prepared, PreparedMemo, prepare
 from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
@@ -39,49 +38,10 @@ from mock_server.packs import Pack, PackBook, book_for
 from mock_server.settings import Settings
 from mock_server.stores import open_store
 
-# Built once: ``json.dumps`` with options builds a new encoder per call.
-_ECHO = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-_ECHO_ASCII = json.JSONEncoder(sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-
-
 #: What :meth:`Backend.force` can do to a task.
 FORCE_ACTIONS = ("complete", "fail", "advance")
 #: Records looked at, from the oldest, for one eviction, and removed at most per create.
 PRUNE_WINDOW = 64
-
-
-def echo_json(value: object) -> str:
-    """Compact JSON with sorted keys, as Go marshals a map; lone surrogates stay escaped."""
-    text = _ECHO.encode(value)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = _ECHO_ASCII.encode(value)
-    return text
-
-
-_CONFIG_JSON = '{"service_mode":%s,"webhook_config":{"endpoint":%s,"secret":%s}}'
-
-
-def config_json(config: Mapping[str, Any]) -> str:
-    """``echo_json`` of a :func:`config_echo` result, assembled as text when it is plain ASCII."""
-    hook = config["webhook_config"]
-    parts = (config["service_mode"], hook["endpoint"], hook["secret"])
-    if all(type(part) is str for part in parts):
-        text = _CONFIG_JSON % tuple(map(encode_basestring, parts))
-        if text.isascii():
-            return text
-    return echo_json(config)
-
-
-def config_echo(config: Mapping[str, Any] | None) -> dict[str, Any]:
-    """``config`` as PiAPI's struct echoes it: unknown keys dropped, absent strings ``""``."""
-    config = config or {}
-    hook = config.get("webhook_config") or {}
-    return {
-        "service_mode": config.get("service_mode", ""),
-        "webhook_config": {"endpoint": hook.get("endpoint", ""), "secret": hook.get("secret", "")},
-    }
 
 
 class Backend:
@@ -106,6 +66,8 @@ class Backend:
             else Journal(self.settings.journal_size)
         )
         self.cancel_status = Status(self.settings.cancel_status)
+        #: Create bodies already prepared, by raw bytes (the web layer's; cleared on reset).
+        self.prepared = PreparedMemo()
         self.observers: list[BackendObserver] = []
         self.generation = 0
         self.rng = self._seeded_rng()
@@ -198,11 +160,21 @@ class Backend:
         must name a suitable one (400). A create that does not fit the balance is refused with
         402 (a guess: PiAPI documents no status).
         """
-        task_input: Mapping[str, Any] = body["input"]
         pack = pack or self.packs.lookup(body["model"], body["task_type"])
-        decision = pack.decide(task_input)
-        variant = decision.variant
-        config = config_echo(body.get("config"))
+        return self.create_prepared(
+            owner, prepare(pack, body, self.prices), base_url, scenario=scenario
+        )
+
+    def create_prepared(
+        self,
+        owner: str,
+        prepared: Prepared,
+        base_url: str,
+        *,
+        scenario: str | None = None,
+    ) -> TaskView:
+        """:meth:`create` of a body :func:`~mock_server.domain.prepared.prepare` made ready
+        (the web layer keeps them by raw bytes: a body sent again is not prepared again)."""
         now = self.clock.now()
         if now > LATEST_NS:
             raise PiapiError(
@@ -211,9 +183,10 @@ class Backend:
         requested = None
         if scenario is not None and self.headers_honoured:
             requested = scenarios.parse(scenario)
+        pack, task_input, decision = prepared.pack, prepared.task_input, prepared.decision
         if pack.links:
             check_links(self, owner, pack, task_input)
-        cost = self.prices.decided_points(pack, decision, task_input)
+        cost = prepared.cost
         self._check_credits(owner, cost, now)
         plan = timing.Timing(*decision.draw(self.rng))
         chosen = self.scenarios.choose(owner, task_input, requested)
@@ -223,20 +196,20 @@ class Backend:
         record = TaskRecord(
             task_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             owner=owner,
-            model=str(body["model"]),
-            task_type=str(body["task_type"]),
-            input_json=echo_json(task_input),
-            config_json=config_json(config),
-            aspect_ratio=str(task_input.get("aspect_ratio", "16:9")),
+            model=prepared.model,
+            task_type=prepared.task_type,
+            input_json=prepared.input_json,
+            config_json=prepared.config_json,
+            aspect_ratio=prepared.aspect_ratio,
             cost=cost,
-            private_pool=config["service_mode"] == "private",
+            private_pool=prepared.private_pool,
             base_url=self.settings.public_url.rstrip("/") or base_url.rstrip("/"),
             created_at=now,
             start_at=now + pending_ns,
             run_ns=run_ns,
             failure=failure,
-            webhook=_webhook_target(config),
-            variant=variant.key,
+            webhook=prepared.webhook,
+            variant=decision.variant.key,
             media=decision.media_key,
             prepaid=pack.charge == "create",
         )
@@ -477,6 +450,7 @@ class Backend:
         if seed is not None:
             self.settings = self.settings.replace(seed=seed)
         self.rng = self._seeded_rng()
+        self.prepared.clear()
         self.scenarios.reseed(self.settings.seed)
         self.faults.reseed(self.settings.seed)
         self.sync()
@@ -545,10 +519,3 @@ def _finished(record: TaskRecord, now: int) -> bool:
         return now >= record.cancelled_at
     end = record.end_at
     return end is not None and now >= end
-
-
-def _webhook_target(config: Mapping[str, Any]) -> WebhookTarget | None:
-    hook = config["webhook_config"]
-    if not hook["endpoint"]:
-        return None
-    return WebhookTarget(endpoint=hook["endpoint"], secret=hook["secret"])

@@ -13,9 +13,10 @@ from mock_server.contract_rules import request_violations
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InvalidRequest, PiapiError
 from mock_server.domain.journal import JournalEntry
+from mock_server.domain.prepared import Prepared, prepare
 from mock_server.domain.render import envelope_json
 from mock_server.web import headers, media
-from mock_server.web.body import read_json
+from mock_server.web.body import parse_body, read_bytes
 from mock_server.web.responses import json_data, json_text, page_not_found
 from mock_server.webhooks.policy import config_violations
 
@@ -75,17 +76,13 @@ async def create_task(request: Request) -> Response:
     """POST /api/v1/task: validate, store, answer the whole pending task."""
     backend = backend_of(request)
     owner = caller(request)
-    body = await read_json(request, backend.settings.max_body_bytes)
-    packs = backend.packs
-    strictness = backend.settings.strictness
-    violations = request_violations(body, book=packs, strictness=strictness) or config_violations(
-        body
-    )
-    if violations:
-        raise InvalidRequest(violations)
-    pack = packs.lookup(body["model"], body["task_type"])
+    raw = await read_bytes(request, backend.settings.max_body_bytes)
+    prepared = backend.prepared.get(raw)
+    if prepared is None:
+        prepared = _prepare(backend, request, raw)
+        backend.prepared.put(raw, prepared)
     scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
-    view = backend.create(owner, body, base_url(request), scenario=scenario, pack=pack)
+    view = backend.create_prepared(owner, prepared, base_url(request), scenario=scenario)
     try:
         text = envelope_json(view)
     except Exception:
@@ -93,6 +90,19 @@ async def create_task(request: Request) -> Response:
         raise
     journal(request, 200, view.task_id)
     return json_text(text)
+
+
+def _prepare(backend: Backend, request: Request, raw: bytes) -> Prepared:
+    """A body not seen before: parsed, judged by the contract, made ready (400 if invalid)."""
+    body = parse_body(raw, request.headers.get("content-type"))
+    packs = backend.packs
+    strictness = backend.settings.strictness
+    violations = request_violations(body, book=packs, strictness=strictness) or config_violations(
+        body
+    )
+    if violations:
+        raise InvalidRequest(violations)
+    return prepare(packs.lookup(body["model"], body["task_type"]), body, backend.prices)
 
 
 async def get_task(request: Request) -> Response:

@@ -105,20 +105,19 @@ def _parse(raw: bytes) -> Any:
         raise PiapiError("invalid request: JSON is nested too deeply") from exc
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """Read at most ``limit`` bytes and parse them as JSON."""
-    raw = await read_bytes(request, limit)
+def parse_body(raw: bytes, content_type: str | None) -> Any:
+    """:func:`parse_json` of a body sent with ``content_type``, which is only looked at when
+    it can explain a failure (hot path)."""
     try:
         return _parse(raw)
     except PiapiError:
-        # the Content-Type is only looked at when it can explain the failure (hot path)
-        return parse_json(raw, content_type_problem(request.headers.get("content-type")))
+        return parse_json(raw, content_type_problem(content_type))
 
 
 async def read_json_object(
     request: Request, limit: int, allow_empty: bool = False
 ) -> dict[str, Any]:
-    """Like :func:`read_json` but the body must be a JSON object (``{}`` if empty and allowed)."""
+    """The body read and parsed, which must be a JSON object (``{}`` if empty and allowed)."""
     hint = content_type_problem(request.headers.get("content-type"))
     raw = await read_bytes(request, limit)
     if allow_empty and not raw.strip():

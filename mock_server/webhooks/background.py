@@ -102,6 +102,8 @@ class Background:
         """Start up to ``free`` attempts due now; whether any started."""
         jobs = self.dispatcher.take(free)
         for job in jobs:
+            if self.dispatcher.conclude_refused(job) is not None:
+                continue  # refused by the policy: concluded now, nothing to send
             task = self.loop.create_task(self._attempt(job))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)

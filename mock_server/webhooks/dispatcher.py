@@ -38,6 +38,8 @@ from mock_server.webhooks.schedule import Job, Schedule
 from mock_server.webhooks.shared import SharedHooks, StoreDeliveryLog
 
 log = logging.getLogger("piapi_mock.webhooks")
+#: Endpoints whose policy verdict is remembered (then forgotten all at once).
+_REFUSALS_KEPT = 4096
 
 
 class Dispatcher(BackendObserver):
@@ -57,6 +59,8 @@ class Dispatcher(BackendObserver):
         self.allow = AllowList(backend.settings.webhook_allow)
         self.hosts = HostGate(backend.settings.webhook_per_host)
         self._warned: set[str] = set()
+        self._refusals: dict[str, str] = {}
+        self._refusals_for = -1
 
     # -- observer hooks (cheap: called on the request path) ---------------------------------
 
@@ -151,12 +155,19 @@ class Dispatcher(BackendObserver):
             return kept
 
     def _admit(self, endpoint: str) -> str | None:
-        """None if an attempt to ``endpoint`` may start now, else its (full) host's key."""
+        """None if an attempt to ``endpoint`` may start now, else its (full) host's key.
+
+        An endpoint the policy refuses takes no slot: nothing is sent to it, and its
+        attempts are concluded at once (:meth:`conclude_refused`)."""
+        if self.refusal(endpoint):
+            return None
         key = self.hosts.key(endpoint)
         return None if self.hosts.try_acquire(key) else key
 
     def _host_done(self, job: Job, ok: bool | None) -> None:
         """Give the job's host slot back (under the lock); parked attempts may then start."""
+        if self.refusal(job.target.endpoint):
+            return  # it took no slot (see _admit)
         key = self.hosts.key(job.target.endpoint)
         if self.hosts.release(key, ok):
             self.schedule.unpark(key, self.hosts.room(key))
@@ -197,6 +208,9 @@ class Dispatcher(BackendObserver):
 
         Cancelled (server shutdown), the job goes back to the schedule unattempted.
         """
+        refused = self.conclude_refused(job)
+        if refused is not None:
+            return refused
         started = self.now()
         try:
             outcome = await self._safe_send(client, job)
@@ -209,6 +223,43 @@ class Dispatcher(BackendObserver):
         if outcome.ok and self.schedule.chaos.duplicate():
             again = await self._safe_send(client, job)
             made.append(self._entry(job, self.now(), again, "duplicate"))
+        return self._conclude(job, made, outcome)
+
+    def conclude_refused(self, job: Job) -> list[Attempt] | None:
+        """Conclude at once an attempt whose endpoint the policy refuses (None: it may be
+        sent): logged as not sent, given up, without a connection, a task or a body built."""
+        url = job.target.endpoint
+        refused = self.refusal(url)
+        if not refused:
+            return None
+        self._warn_once(url, refused)
+        outcome = sender.Outcome(None, refused, 0.0, retryable=False)
+        with self._lock:
+            now = self.now()
+            result = self.schedule.finish(job, False, False, now)
+            if job.epoch != self.schedule.epoch:
+                return []
+            entry = self._entry(job, now, outcome, "", result.value)
+            self.log.record(entry)
+        self._poke()
+        return [entry]
+
+    def refusal(self, url: str) -> str:
+        """Why the policy refuses ``url`` ("" if it may be called), memoised per endpoint
+        while the fake's own addresses stay the same."""
+        listening = self.backend.listening
+        if len(listening) != self._refusals_for:
+            self._refusals.clear()
+            self._refusals_for = len(listening)
+        found = self._refusals.get(url)
+        if found is None:
+            found = self.allow.refusal(url, listening)
+            if len(self._refusals) >= _REFUSALS_KEPT:
+                self._refusals.clear()
+            self._refusals[url] = found
+        return found
+
+    def _conclude(self, job: Job, made: list[Attempt], outcome: sender.Outcome) -> list[Attempt]:
         with self._lock:
             self._host_done(job, outcome.ok if outcome.status or outcome.retryable else None)
             result = self.schedule.finish(job, outcome.ok, outcome.retryable, self.now())
@@ -231,10 +282,6 @@ class Dispatcher(BackendObserver):
     async def _send(self, client: sender.Clients, job: Job) -> sender.Outcome:
         settings = self.backend.settings
         url = job.target.endpoint
-        refused = self.allow.refusal(url, self.backend.listening)
-        if refused:
-            self._warn_once(url, refused)
-            return sender.Outcome(None, refused, 0.0, retryable=False)
         headers = events.headers(job.target)
         return await sender.post(client, url, job.body, headers, settings.webhook_timeout)
 
@@ -245,7 +292,9 @@ class Dispatcher(BackendObserver):
             self._warned.add(host)
             log.warning("webhook not sent: %s", refused)
 
-    def _entry(self, job: Job, at_ns: int, outcome: sender.Outcome, chaos: str) -> Attempt:
+    def _entry(
+        self, job: Job, at_ns: int, outcome: sender.Outcome, chaos: str, result: str = ""
+    ) -> Attempt:
         return Attempt(
             event=job.event.status.value,
             task_id=job.task_id,
@@ -255,7 +304,7 @@ class Dispatcher(BackendObserver):
             status=outcome.status,
             error=outcome.error,
             latency_ms=outcome.latency_ms,
-            result="delivered" if outcome.ok else "failed",
+            result=result or ("delivered" if outcome.ok else "failed"),
             redelivery=job.event.redelivery,
             chaos=chaos or job.chaos,
         )

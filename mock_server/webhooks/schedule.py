@@ -42,15 +42,31 @@ class Pending:
 
 @dataclass(slots=True)
 class Job:
-    """One attempt to make now."""
+    """One attempt to make now. Its :attr:`body` is built when first read: an attempt to an
+    endpoint the policy refuses never builds it."""
 
     task_id: str
     target: WebhookTarget
     event: Event
     attempt: int
-    body: bytes
     epoch: int
     chaos: str = ""
+    queue: TaskQueue | None = field(default=None, repr=False, compare=False)
+    cancel_status: Status = field(default=Status.FAILED, repr=False, compare=False)
+    built: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def body(self) -> bytes:
+        """``{"timestamp", "data"}`` of the event (kept by the task's queue for its retries)."""
+        if self.built is None:
+            queue = self.queue
+            if queue is not None and queue.body is not None:
+                self.built = queue.body
+            else:
+                assert queue is not None, "a job without a queue is built with its body"
+                self.built = events.body(queue.record, self.event, self.cancel_status)
+                queue.body = self.built
+        return self.built
 
 
 @dataclass(slots=True)
@@ -287,15 +303,20 @@ class Schedule:
         record, head = queue.record, queue.items[0]
         event = head.event
         assert record.webhook is not None
-        if queue.body is None:
-            queue.body = events.body(record, event, self.cancel_status)
         queue.busy = True
         queue.attempts += 1
         delays = queue.delays or {}
         delayed = not event.redelivery and delays.get(event.status, 0) > 0
         chaos = head.chaos or ("delayed" if delayed else "")
         return Job(
-            record.task_id, record.webhook, event, queue.attempts, queue.body, self.epoch, chaos
+            record.task_id,
+            record.webhook,
+            event,
+            queue.attempts,
+            self.epoch,
+            chaos,
+            queue=queue,
+            cancel_status=self.cancel_status,
         )
 
     def release(self, job: Job) -> None:

@@ -19,9 +19,9 @@ from bench.servers import bare_server, cpu_seconds
 from bench.suite_api import call
 from bench.suite_memory import rss_mb
 from bench.wrk import WrkResult, get_script, lua_string, parse_wrk
-from mock_server.domain.backend import config_echo, config_json, echo_json
 from mock_server.domain.clock import NS
 from mock_server.domain.models import TaskRecord
+from mock_server.domain.prepared import config_echo, config_json, echo_json
 from mock_server.domain.render import rfc3339
 from mock_server.schema_registry import _strict_integers, default_registry
 from mock_server.web.api import base_url, request_path

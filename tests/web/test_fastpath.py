@@ -254,7 +254,7 @@ async def test_credits_refusal_and_unexpected_errors_equal_too(
         raise RuntimeError("bug")
 
     for backend, _ in pairs:
-        monkeypatch.setattr(backend, "create", broken)
+        monkeypatch.setattr(backend, "create_prepared", broken)
     got, expected = await drive(fast, **request), await drive(plain, **request)
     assert got == expected
     assert got[1] == "RuntimeError"
