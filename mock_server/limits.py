@@ -53,24 +53,52 @@ class BodyDeadline:
             return
         done = False
         seconds = self.seconds
+        ready = _ready_event(receive)
 
         async def bounded_receive() -> Message:
             nonlocal done
             if done:  # the body is complete: waiting for a disconnect is not a body read
                 return await receive()
-            try:
-                async with asyncio.timeout(seconds):
-                    message = await receive()
-            except TimeoutError:
-                raise BodyTimeout(
-                    f"request timeout: the request body did not arrive within {seconds:g} s "
-                    "(--body-timeout)"
-                ) from None
+            if ready is not None and ready.is_set():
+                message = await receive()  # already arrived: nothing to wait for, no timer
+            else:
+                message = await _within(receive, seconds)
             if message.get("type") != "http.request" or not message.get("more_body"):
                 done = True
             return message
 
         await self.app(scope, bounded_receive, send)
+
+
+def _ready_event(receive: Receive) -> asyncio.Event | None:
+    """uvicorn's "a message is waiting" event behind ``receive``, if it is uvicorn's (its
+    h11 and httptools cycles both have ``message_event``); None: always use the timer."""
+    event = getattr(getattr(receive, "__self__", None), "message_event", None)
+    return event if isinstance(event, asyncio.Event) else None
+
+
+async def _within(receive: Receive, seconds: float) -> Message:
+    """``await receive()``, or :class:`BodyTimeout` after ``seconds`` (one timer handle)."""
+    task = asyncio.current_task()
+    assert task is not None
+    expired: list[bool] = []
+
+    def expire() -> None:
+        expired.append(True)
+        task.cancel()
+
+    handle = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await receive()
+    except asyncio.CancelledError:
+        if not expired or task.uncancel() > 0:
+            raise  # somebody else's cancellation (a shutdown): let it through
+        raise BodyTimeout(
+            f"request timeout: the request body did not arrive within {seconds:g} s "
+            "(--body-timeout)"
+        ) from None
+    finally:
+        handle.cancel()
 
 
 def wrap(app: Any, settings: Settings) -> Any:

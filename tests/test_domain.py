@@ -6,6 +6,8 @@ import json
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.domain import timing
 from mock_server.domain.backend import manual_backend
@@ -137,3 +139,21 @@ def test_settings_from_env() -> None:
         from_env({"PIAPI_MOCK_CONTROL": "maybe"})
     with pytest.raises(TypeError, match="unknown settings: nope"):
         Settings().replace(nope=1)
+
+
+@given(st.integers(min_value=0, max_value=(1 << 128) - 1))
+def test_task_ids_are_the_uuid_modules_version_4_text(bits: int) -> None:
+    import uuid
+
+    from mock_server.domain.ids import uuid4_text
+
+    assert uuid4_text(bits) == str(uuid.UUID(int=bits, version=4))
+
+
+def test_the_id_check_catches_a_missing_version_mark() -> None:
+    import uuid
+
+    bits = (1 << 128) - 1  # every bit set: version and variant bits must be cleared
+    h = f"{bits:032x}"
+    unmarked = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    assert unmarked != str(uuid.UUID(int=bits, version=4))

@@ -7,7 +7,6 @@ journal. Task status is never stored; :func:`lifecycle.view` derives it from the
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -22,6 +21,7 @@ from mock_server.domain.errors import (
     Unauthorized,
 )
 from mock_server.domain.faults import FaultBook
+from mock_server.domain.ids import uuid4_text
 from mock_server.domain.journal import Journal
 from mock_server.domain.links import check_links
 from mock_server.domain.models import Failure, Status, TaskRecord, TaskView
@@ -194,7 +194,7 @@ class Backend:
             chosen.apply(plan) if chosen else (plan.pending_ns, plan.run_ns, None)
         )
         record = TaskRecord(
-            task_id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            task_id=uuid4_text(self.rng.getrandbits(128)),
             owner=owner,
             model=prepared.model,
             task_type=prepared.task_type,

@@ -58,14 +58,21 @@ def base_url(request: Request) -> str:
     return found
 
 
-def caller(request: Request) -> str:
+def caller(request: Request, backend: Backend | None = None) -> str:
     """The authenticated key of the request (401 missing or unknown; 400 sent twice)."""
-    return backend_of(request).authenticate(headers.api_key(request.scope["headers"]))
+    backend = backend or backend_of(request)
+    return backend.authenticate(headers.api_key(request.scope["headers"]))
 
 
-def journal(request: Request, status: int, task_id: str = "", message: str = "") -> None:
-    """Record an answered request."""
-    backend = backend_of(request)
+def journal(
+    request: Request,
+    status: int,
+    task_id: str = "",
+    message: str = "",
+    backend: Backend | None = None,
+) -> None:
+    """Record an answered request (``backend``: the request's, when the caller has it)."""
+    backend = backend or backend_of(request)
     entry = JournalEntry(
         backend.clock.now(), request.method, request_path(request), status, task_id, message
     )
@@ -75,7 +82,7 @@ def journal(request: Request, status: int, task_id: str = "", message: str = "")
 async def create_task(request: Request) -> Response:
     """POST /api/v1/task: validate, store, answer the whole pending task."""
     backend = backend_of(request)
-    owner = caller(request)
+    owner = caller(request, backend)
     raw = await read_bytes(request, backend.settings.max_body_bytes)
     prepared = backend.prepared.get(raw)
     if prepared is None:
@@ -88,7 +95,7 @@ async def create_task(request: Request) -> Response:
     except Exception:
         backend.forget(view.record)  # a create that answers 500 must leave nothing behind
         raise
-    journal(request, 200, view.task_id)
+    journal(request, 200, view.task_id, backend=backend)
     return json_text(text)
 
 
@@ -108,10 +115,10 @@ def _prepare(backend: Backend, request: Request, raw: bytes) -> Prepared:
 async def get_task(request: Request) -> Response:
     """GET /api/v1/task/{task_id}: the task as it is now."""
     backend = backend_of(request)
-    owner = caller(request)
+    owner = caller(request, backend)
     task_id = request.path_params["task_id"]
     view = backend.get(owner, task_id)
-    journal(request, 200, task_id)
+    journal(request, 200, task_id, backend=backend)
     return json_text(envelope_json(view))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from mock_server.domain.errors import PiapiError
 from mock_server.domain.grammar import ascii_int
@@ -53,22 +53,47 @@ def content_type_problem(value: str | None) -> str:
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
-    """The raw body, refusing more than ``limit`` bytes without reading it all."""
-    declared = request.headers.get("content-length")
+    """The raw body, refusing more than ``limit`` bytes without reading it all.
+
+    Read from the ASGI messages directly (what ``request.stream()`` does, without its
+    generator and header map: the hot path); a client gone before the end raises
+    Starlette's ``ClientDisconnect`` as the stream would.
+    """
+    declared = _content_length(request.scope["headers"])
     if declared is not None:
         size = ascii_int(declared.strip()) if len(declared) <= 20 else None
         if size is None:
             raise PiapiError("invalid request: Content-Length must be ASCII digits")
         if size > limit:
             raise BodyTooLarge(f"request body is {size} bytes, at most {limit} allowed")
+    receive = request.receive
+    message = await receive()
+    if message["type"] == "http.request" and not message.get("more_body", False):
+        body: bytes = message.get("body", b"")  # the usual case: one message
+        if len(body) > limit:
+            raise BodyTooLarge(f"request body is over {limit} bytes")
+        return body
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(f"request body is over {limit} bytes")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+        message = await receive()
+
+
+def _content_length(raw_headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The first Content-Length value, decoded as Starlette's header map does (Latin-1)."""
+    for name, value in raw_headers:
+        if name == b"content-length":
+            return value.decode("latin-1")
+    return None
 
 
 def parse_json(raw: bytes, hint: str = "") -> Any:
