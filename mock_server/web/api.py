@@ -16,8 +16,9 @@ from mock_server.domain.journal import JournalEntry
 from mock_server.domain.prepared import Prepared, prepare
 from mock_server.domain.render import envelope_json
 from mock_server.web import headers, media
+from mock_server.web.answers import FinishedAnswers
 from mock_server.web.body import parse_body, read_bytes
-from mock_server.web.responses import json_data, json_text, page_not_found
+from mock_server.web.responses import JSONBytes, json_data, json_text, page_not_found
 from mock_server.webhooks.policy import config_violations
 
 
@@ -119,7 +120,8 @@ async def get_task(request: Request) -> Response:
     task_id = request.path_params["task_id"]
     view = backend.get(owner, task_id)
     journal(request, 200, task_id, backend=backend)
-    return json_text(envelope_json(view))
+    answers: FinishedAnswers = request.app.state.answers
+    return JSONBytes(answers.answer(view))
 
 
 async def cancel_task(request: Request) -> Response:
