@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from typing import Final
@@ -23,14 +22,10 @@ from typing import Final
 from mock_server.domain.clock import to_ns
 from mock_server.domain.journal import Journal, JournalEntry
 from mock_server.domain.store import TaskStore
+from mock_server.domain.write_behind import WriteBehind
 
 log = logging.getLogger("piapi_mock")
 
-#: How long the journal gathers entries before one append to the store (wall seconds),
-#: and how many it gathers at most.
-FLUSH_S: Final = 0.005
-FLUSH_NS: Final = 5_000_000
-BATCH: Final = 64
 #: A cached clock older than this (wall ns) is re-read before use (50 ms). The API verbs do
 #: not depend on it (a get reads the clock with the record, a create's write is guarded by
 #: the clock it used); it bounds how stale ``/_mock/clock`` and the webhook loop may be.
@@ -129,53 +124,23 @@ def _entry_text(entry: JournalEntry) -> str:
 class StoreJournal(Journal):
     """The journal as a store log shared by every process (``Journal``'s interface).
 
-    Written behind, in batches: :meth:`record` queues the entry and appends the queue to the
-    store itself once it holds :data:`BATCH` entries or its oldest is :data:`FLUSH_S` old (one
-    round trip for many requests); a daemon thread that looks every ``FLUSH_S`` flushes what a
-    quiet spell leaves behind; every read of this process flushes first. Another process sees
-    an entry at most a few ``FLUSH_S`` late.
+    Written behind, in batches (:class:`~mock_server.domain.write_behind.WriteBehind`: one
+    round trip for many requests); every read of this process flushes first. Another process
+    sees an entry at most a few milliseconds late.
     """
 
     def __init__(self, store: TaskStore, size: int = 1000) -> None:  # no super(): no deque
         self.store = store
         self.size = max(1, size)
-        self._queued: list[str] = []
-        self._since = 0  # monotonic ns of the oldest queued entry
-        self._lock = threading.Lock()  # the queue (held for a swap only)
-        self._writing = threading.Lock()  # appends to the store, in order
-        self._writer: threading.Thread | None = None
+        self._behind = WriteBehind(store, JOURNAL_LOG, self.size)
 
     def record(self, entry: JournalEntry) -> None:
         """Queue an entry for the store (the oldest falls off when full)."""
-        text = _entry_text(entry)
-        now = time.monotonic_ns()
-        with self._lock:
-            if not self._queued:
-                self._since = now
-            self._queued.append(text)
-            due = len(self._queued) >= BATCH or now - self._since > FLUSH_NS
-        if self._writer is None:
-            self._writer = threading.Thread(target=self._write, name="journal", daemon=True)
-            self._writer.start()
-        if due:
-            self.flush()
+        self._behind.add(_entry_text(entry))
 
     def flush(self) -> None:
         """Append every queued entry now."""
-        with self._writing:
-            with self._lock:
-                queued, self._queued = self._queued, []
-            if queued:
-                self.store.append(JOURNAL_LOG, queued, self.size)
-
-    def _write(self) -> None:
-        while True:
-            time.sleep(FLUSH_S)
-            if self._queued and time.monotonic_ns() - self._since > FLUSH_NS:
-                try:
-                    self.flush()
-                except Exception:  # the store is gone (shutdown) or failing: keep serving
-                    log.exception("writing the journal to the store failed")
+        self._behind.flush()
 
     @property
     def call_count(self) -> int:
@@ -209,5 +174,4 @@ class StoreJournal(Journal):
 
     def clear(self) -> None:
         """Drop what is queued; the store's ``clear`` (a reset) forgets the rest."""
-        with self._lock:
-            self._queued = []
+        self._behind.drop()

@@ -144,15 +144,17 @@ class Dispatcher(BackendObserver):
         with self._lock:
             if self.shared is None:
                 return self.schedule.take(self.now(), limit, self._admit)
-            self.shared.discover(self.schedule)
+            self.shared.discover(self.schedule, refused=self.refusal)
             now = self.now()
             taken = self.schedule.take(now, limit, self._admit)
-            kept = self.shared.vet(self.schedule, taken, now)
+            refused = [job for job in taken if self.refusal(job.target.endpoint)]
+            vetted = [job for job in taken if not self.refusal(job.target.endpoint)]
+            kept = self.shared.vet(self.schedule, vetted, now)
             sending = {id(job) for job in kept}
-            for job in taken:
+            for job in vetted:
                 if id(job) not in sending:
                     self._host_done(job, None)
-            return kept
+            return kept + refused  # refused ones: this process created them (discover)
 
     def _admit(self, endpoint: str) -> str | None:
         """None if an attempt to ``endpoint`` may start now, else its (full) host's key.

@@ -11,6 +11,9 @@ processes, and a process that dies leaves the events it has not claimed to the o
 Deviation from one process: across processes, events of one task are in order only as long as
 no retry is pending (another process may send the next event while the first one retries).
 Redeliveries asked for on ``/_mock`` are sent by the process that was asked, unclaimed.
+Events to an endpoint the policy refuses (nothing is sent) are concluded and logged by the
+process that created the task, without a claim or a re-read: a cancel made on another process
+is then not reflected in those log lines, and if that process dies they are not written.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from mock_server.domain.store import TaskStore
+from mock_server.domain.write_behind import WriteBehind
 from mock_server.webhooks.log import Attempt
 from mock_server.webhooks.schedule import Job, Schedule
 
@@ -47,8 +51,16 @@ class SharedHooks:
         self.cursor: str | None = None
         self._polled = 0.0
 
-    def discover(self, schedule: Schedule, force: bool = False) -> int:
-        """Plan the webhook tasks stored since the last look; how many were new here."""
+    def discover(
+        self,
+        schedule: Schedule,
+        force: bool = False,
+        refused: Callable[[str], str] | None = None,
+    ) -> int:
+        """Plan the webhook tasks stored since the last look; how many were new here.
+
+        Tasks whose endpoint ``refused`` names a reason for are left to the process that
+        created them: nothing is sent to them, and that process logs their events."""
         now = time.monotonic()
         if not force and now - self._polled < POLL_S:
             return 0
@@ -57,6 +69,9 @@ class SharedHooks:
         while True:
             batch, self.cursor = self.store.scan(self.cursor, 500, hooks=True)
             for record in batch:
+                hook = record.webhook
+                if refused is not None and hook is not None and refused(hook.endpoint):
+                    continue
                 if not schedule.knows(record.task_id):
                     schedule.plan(record)
                     new += 1
@@ -94,21 +109,24 @@ class StoreDeliveryLog:
     def __init__(self, store: TaskStore, size: int) -> None:
         self.store = store
         self.size = max(1, size)
+        self._behind = WriteBehind(store, LOG, self.size)
 
     def record(self, attempt: Attempt) -> None:
-        """Add an attempt."""
-        text = json.dumps(dataclasses.astuple(attempt), separators=(",", ":"))
-        self.store.append(LOG, [text], self.size)
+        """Add an attempt (written behind, in batches; this process's reads flush first)."""
+        self._behind.add(json.dumps(dataclasses.astuple(attempt), separators=(",", ":")))
 
     @property
     def count(self) -> int:
         """Attempts made by every process since the last reset."""
+        self._behind.flush()
         return self.store.log_count(LOG)
 
     def clear(self) -> None:
-        """Nothing to do: a reset clears the store."""
+        """Drop what is queued: a reset clears the store."""
+        self._behind.drop()
 
     def _all(self) -> list[Attempt]:
+        self._behind.flush()
         return [Attempt(*json.loads(text)) for text in self.store.tail(LOG, self.size)]
 
     def __iter__(self) -> Iterator[Attempt]:

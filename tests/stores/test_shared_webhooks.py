@@ -75,6 +75,7 @@ async def test_each_event_is_sent_once_by_one_of_two_processes(
     want = sorted((t, s) for t in tasks for s in ("pending", "processing", "completed"))
     assert statuses(receiver) == want
     assert receiver.count == len(receiver.distinct) == 9
+    len(hooks[1].log)  # each process's reads flush its own lines (written behind)
     assert len(hooks[0].log) == len(hooks[1].log) == 9  # one shared delivery log
 
 
@@ -103,3 +104,57 @@ async def test_without_the_claim_events_would_be_sent_twice(
     await settle(*hooks)
     assert receiver.count == 2
     assert len(receiver.distinct) == 1
+
+
+async def settle_as_served(*dispatchers: Dispatcher, skip_refused: bool = True) -> None:
+    """``settle``, finding other processes' tasks as ``take`` does (refused ones left)."""
+    for _ in range(20):
+        made = 0
+        for dispatcher in dispatchers:
+            assert dispatcher.shared is not None
+            refused = dispatcher.refusal if skip_refused else None
+            with dispatcher._lock:
+                dispatcher.shared.discover(dispatcher.schedule, force=True, refused=refused)
+            made += len(await dispatcher.run_until_idle())
+        if not made:
+            return
+    raise AssertionError("dispatchers never went idle")
+
+
+def refused_run(pair: tuple[Backend, Backend]) -> tuple[list[str], tuple[Dispatcher, ...]]:
+    a, b = pair
+    hooks = dispatcher_of(a), dispatcher_of(b)
+    # the seed's endpoint (webhook.site) is refused: offline by default
+    tasks = [a.create("k", seed_request(), "x").task_id for _ in range(2)]
+    tasks.append(b.create("k", seed_request(), "x").task_id)
+    return tasks, hooks
+
+
+async def test_a_refused_event_is_logged_once_by_the_process_that_created_it(
+    pair: tuple[Backend, Backend],
+) -> None:
+    tasks, hooks = refused_run(pair)
+    await settle_as_served(*hooks)
+    pair[0].advance(10_000)
+    pair[1].sync()  # served, B re-reads the shared clock within 50 ms
+    await settle_as_served(*hooks)
+    len(hooks[1].log)  # B's reads flush B's lines (written behind, a few ms late otherwise)
+    log = list(hooks[0].log)
+    assert sorted((e.task_id, e.event) for e in log) == sorted(
+        (t, s) for t in tasks for s in ("pending", "processing", "completed")
+    )
+    assert all(e.error.startswith("host 'webhook.site'") for e in log)
+    assert not hooks[1].schedule.knows(tasks[0])  # B never planned A's refused task
+    assert not hooks[0].schedule.knows(tasks[2])
+
+
+async def test_the_refused_check_catches_every_process_logging_them(
+    pair: tuple[Backend, Backend],
+) -> None:
+    _, hooks = refused_run(pair)
+    await settle_as_served(*hooks, skip_refused=False)
+    pair[0].advance(10_000)
+    pair[1].sync()
+    await settle_as_served(*hooks, skip_refused=False)
+    len(hooks[1].log)
+    assert len(hooks[0].log) == 18  # each event logged by both processes
