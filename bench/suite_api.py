@@ -35,7 +35,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.servers import Pinning, Server, bare_server, fake_server, pinning, rss_kb
-from bench.wrk import CONNECTIONS, KEY, WrkResult, get_script, post_script, wrk, wrk_path
+from bench.wrk import (
+    CONNECTIONS,
+    KEY,
+    MARK,
+    WrkResult,
+    distinct_post_script,
+    get_script,
+    post_script,
+    wrk,
+    wrk_path,
+)
 from mock_server.resources import schemas_dir
 from mock_server.server import stack
 
@@ -149,6 +159,8 @@ class Load:
     get: Path
     create_bytes: int
     get_bytes: int
+    #: Creates whose bodies all differ (a new prompt each request: the memo never hits).
+    distinct: Path
 
 
 def prepare(server: Server, body: bytes, folder: Path, tag: str) -> Load:
@@ -157,10 +169,24 @@ def prepare(server: Server, body: bytes, folder: Path, tag: str) -> Load:
     ids = [json.loads(answer)["data"]["task_id"] for answer in created]
     time.sleep(0.3)  # at --speed 1000 every task is completed (~110 virtual s) by now
     get_bytes = len(call(server.port, "GET", f"/api/v1/task/{ids[0]}"))
-    load = Load(folder / f"{tag}-post.lua", folder / f"{tag}-get.lua", len(created[0]), get_bytes)
+    load = Load(
+        folder / f"{tag}-post.lua",
+        folder / f"{tag}-get.lua",
+        len(created[0]),
+        get_bytes,
+        folder / f"{tag}-distinct.lua",
+    )
     load.create.write_text(post_script(body))
     load.get.write_text(get_script(ids))
+    load.distinct.write_text(distinct_post_script(numbered(body)))
     return load
+
+
+def numbered(body: bytes) -> bytes:
+    """``body`` with :data:`bench.wrk.MARK` appended to its prompt (wrk numbers it)."""
+    data: dict[str, Any] = json.loads(body)
+    data["input"]["prompt"] = f"{data['input'].get('prompt', '')} {MARK}"
+    return json.dumps(data, separators=(",", ":")).encode()
 
 
 # -- measuring -----------------------------------------------------------------------------
@@ -230,7 +256,10 @@ def run_cases(
     print(f"  fake on {figures.label}; uvicorn ({stack()}), one process per server")
     print(f"  {pin.describe()}; wrk -t1 -c{CONNECTIONS}, {options.rounds} x {options.seconds:g} s")
     print("  " + load_note())
-    with tempfile.TemporaryDirectory() as tmp, fake_server(flags, pin.server) as fake:
+    # Uncapped: at --max-tasks 100000 (the default) the creates of later rounds would evict
+    # the tasks the get rounds read, which would then answer 404 (the sustained run keeps it).
+    main_flags = [*flags, "--max-tasks", "0"]
+    with tempfile.TemporaryDirectory() as tmp, fake_server(main_flags, pin.server) as fake:
         omni = prepare(fake, request_body(), Path(tmp), "omni")
         with bare_server(omni.create_bytes, omni.get_bytes, pin.server) as bare:
             runs = {
@@ -238,9 +267,11 @@ def run_cases(
                 ("create", "bare"): (bare, omni.create),
                 ("get", "fake"): (fake, omni.get),
                 ("get", "bare"): (bare, omni.get),
+                ("distinct", "fake"): (fake, omni.distinct),
             }
             figures.results = alternate(runs, options, pin)
         report_main(figures, (omni.create_bytes, omni.get_bytes))
+        report_distinct(figures)
         vg = _vg_case(fake, omni, Path(tmp), options, pin)
     if isinstance(vg, str):
         print(f"  video_generation vs omni: SKIPPED: {vg}")
@@ -293,6 +324,19 @@ def report_main(figures: Figures, sizes: tuple[int, int]) -> None:
             print(f"  ! {route}: {fake.errors} fake / {bare.errors} bare failed requests")
     print("  targets: " + ", ".join(verdicts))
     print("  (CPU/req: server CPU time per request; its ratio barely moves with other load)")
+
+
+def report_distinct(figures: Figures) -> None:
+    """Creates whose bodies all differ, against the same bare create (no target)."""
+    new, bare = figures.results[("distinct", "fake")], figures.results[("create", "bare")]
+    cpu = bare.cpu_us / new.cpu_us if new.cpu_us else 0.0
+    print(
+        f"  create, every body new: {new.rps:,.0f} req/s = {new.rps / bare.rps:.2f}x bare "
+        f"(CPU/req {new.cpu_us:.0f} us, {cpu:.2f}), p99 {new.p99_ms:.2f} ms; no target: each "
+        "body is parsed and judged (the create row resends one body, as a load test does)"
+    )
+    if new.errors:
+        print(f"  ! every body new: {new.errors} failed requests")
 
 
 def report_vg(vg: dict[tuple[str, str], WrkResult]) -> None:

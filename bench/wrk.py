@@ -51,6 +51,29 @@ def post_script(body: bytes) -> str:
     )
 
 
+#: Where :func:`distinct_post_script` puts each request's number (in a string value).
+MARK: Final = "@N@"
+
+
+def distinct_post_script(body: bytes) -> str:
+    """A wrk script posting ``body`` with :data:`MARK` replaced by a new number each request:
+    every body differs, so the fake's memo of bodies it has seen never hits."""
+    head, found, tail = body.decode().partition(MARK)
+    if not found:
+        raise ValueError(f"the body has no {MARK} to number")
+    return (
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["x-api-key"] = "{KEY}"\n'
+        f"local head, tail = {lua_string(head)}, {lua_string(tail)}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n + 1\n"
+        "  return wrk.format(nil, nil, nil, head .. n .. tail)\n"
+        "end\n"
+    )
+
+
 def get_script(task_ids: list[str]) -> str:
     """A wrk script cycling GETs over ``task_ids``."""
     ids = ",".join(lua_string(task_id) for task_id in task_ids)

@@ -339,3 +339,19 @@ def test_the_report_warns_when_the_machine_is_busy() -> None:
     assert load_note((0.5, 0, 0), 2) == "load average 0.5 on 2 CPUs"
     assert "unreliable" in load_note((14.2, 0, 0), 2)
     assert "unreliable" not in load_note((1.9, 0, 0), 2)
+
+
+def test_the_distinct_bodies_script_numbers_a_valid_body() -> None:
+    from bench.suite_api import numbered, request_body
+    from bench.wrk import MARK, distinct_post_script
+
+    body = numbered(request_body())
+    head, _, tail = body.decode().partition(MARK)
+    numbered_body = json.loads(f"{head}41{tail}")
+    assert numbered_body["input"]["prompt"].endswith(" 41")
+    assert default_registry().is_valid("request", numbered_body)
+    script = distinct_post_script(body)
+    assert lua_string(head) in script and lua_string(tail) in script
+    assert "head .. n .. tail" in script
+    with pytest.raises(ValueError, match="@N@"):
+        distinct_post_script(request_body())  # nothing to number: every body would be equal
