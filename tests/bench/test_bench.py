@@ -351,7 +351,8 @@ def test_the_distinct_bodies_script_numbers_a_valid_body() -> None:
     assert numbered_body["input"]["prompt"].endswith(" 41")
     assert default_registry().is_valid("request", numbered_body)
     script = distinct_post_script(body)
-    assert lua_string(head) in script and lua_string(tail) in script
+    assert lua_string(head) in script
+    assert lua_string(tail) in script
     assert "head .. n .. tail" in script
     with pytest.raises(ValueError, match="@N@"):
         distinct_post_script(request_body())  # nothing to number: every body would be equal
