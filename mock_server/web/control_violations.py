@@ -4,11 +4,13 @@ With ``--strict`` (``PIAPI_MOCK_STRICT=1``, marker keyword ``strict``) every req
 refuses is recorded with its JSON pointer and rule, so a test of a client in any language can
 assert it sent nothing the contract forbids: ``GET /_mock/violations`` lists them,
 ``DELETE /_mock/violations`` clears them, and ``POST /_mock/reset`` clears them too. The fake
-answers exactly as without strict mode; only the record is extra.
+answers exactly as without strict mode; only the record is extra. On a shared store the log
+is one store log for every process (a request refused by any worker is listed by all).
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from typing import Any, Final
 
@@ -20,9 +22,13 @@ from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InvalidRequest, PiapiError, Unauthorized
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.render import rfc3339
+from mock_server.domain.store import TaskStore
 from mock_server.web.responses import json_data
 
 LIMIT: Final = 1000
+#: On a shared store: the log's name and the key remembering where the last clear was.
+STORE_LOG: Final = "violations"
+CLEARED: Final = "violations:cleared"
 
 
 class ViolationLog(BackendObserver):
@@ -38,9 +44,38 @@ class ViolationLog(BackendObserver):
         self.count += 1
 
     def reset(self) -> None:
-        """Forget everything (the backend was reset)."""
+        """Forget everything (the backend was reset, or ``DELETE /_mock/violations``)."""
         self.entries.clear()
         self.count = 0
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        """(violations recorded since the last reset or clear, the kept ones oldest first)."""
+        return self.count, list(self.entries)
+
+
+class StoreViolationLog(ViolationLog):
+    """The violation log as one store log for every process (a shared store).
+
+    A clear remembers how many entries the store log had (``violations:cleared``); only
+    later ones are listed and counted. A reset clears the store itself.
+    """
+
+    def __init__(self, store: TaskStore) -> None:
+        super().__init__()
+        self.store = store
+
+    def add(self, entry: dict[str, Any]) -> None:
+        self.store.append(STORE_LOG, [json.dumps(entry, separators=(",", ":"))], LIMIT)
+
+    def reset(self) -> None:
+        self.store.kv_set(CLEARED, str(self.store.log_count(STORE_LOG)))
+
+    def snapshot(self) -> tuple[int, list[dict[str, Any]]]:
+        cleared = int(self.store.kv_get(CLEARED) or 0)
+        total = self.store.log_count(STORE_LOG)
+        count = max(0, total - cleared) if total >= cleared else total
+        kept = self.store.tail(STORE_LOG, min(count, LIMIT))
+        return count, [json.loads(text) for text in kept]
 
 
 def violation_log(backend: Backend) -> ViolationLog:
@@ -48,7 +83,7 @@ def violation_log(backend: Backend) -> ViolationLog:
     for observer in backend.observers:
         if isinstance(observer, ViolationLog):
             return observer
-    log = ViolationLog()
+    log = StoreViolationLog(backend.store) if backend.shared else ViolationLog()
     backend.observers.append(log)
     return log
 
@@ -83,8 +118,8 @@ def record(request: Request, error: PiapiError) -> None:
 async def violations(request: Request) -> Response:
     """GET /_mock/violations: what clients sent that the contract forbids, oldest first."""
     backend: Backend = request.app.state.backend
-    log = violation_log(backend)
-    body = {"strict": backend.settings.strict, "count": log.count, "violations": list(log.entries)}
+    count, entries = violation_log(backend).snapshot()
+    body = {"strict": backend.settings.strict, "count": count, "violations": entries}
     return json_data(body)
 
 

@@ -90,6 +90,7 @@ def wrap(app: ASGIApp, backend: Backend) -> ASGIApp:
                 }
             )
 
+    strict.state = getattr(app, "state", None)  # type: ignore[attr-defined]  # serve reads it
     return strict
 
 

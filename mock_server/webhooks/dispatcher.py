@@ -125,7 +125,10 @@ class Dispatcher(BackendObserver):
         if not chosen:
             raise PiapiError(f"task {task_id} has not reached {status!r}", status=409)
         with self._lock:
-            self.schedule.redeliver(record, chosen, now)
+            if self.shared is not None:  # every process plans it, one sends it
+                self.shared.ask(self.schedule, record, chosen, now, self.refusal)
+            else:
+                self.schedule.redeliver(record, chosen, now)
         self._poke()
         return chosen
 

@@ -8,9 +8,13 @@ store (``hook:<task>:<status>``, an atomic first-wins claim): the process that w
 and makes its retries; the others count it concluded. So each event is sent once across all
 processes, and a process that dies leaves the events it has not claimed to the others.
 
+Redeliveries asked for on ``/_mock/webhooks/redeliver`` go to a store log of requests (each
+with a number from a store counter); every process plans each request it reads there, in log
+order, at the instant it was asked for, and claims ``redeliver:<n>:<status>`` before sending:
+one process sends it (and makes its retries), whichever process was asked.
+
 Deviation from one process: across processes, events of one task are in order only as long as
 no retry is pending (another process may send the next event while the first one retries).
-Redeliveries asked for on ``/_mock`` are sent by the process that was asked, unclaimed.
 Events to an endpoint the policy refuses (nothing is sent) are concluded and logged by the
 process that created the task, without a claim or a re-read: a cancel made on another process
 is then not reflected in those log lines, and if that process dies they are not written.
@@ -24,17 +28,24 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Final
 
+from mock_server.domain.models import TaskRecord
 from mock_server.domain.store import TaskStore
 from mock_server.domain.write_behind import WriteBehind
+from mock_server.webhooks import events
+from mock_server.webhooks.events import Event
 from mock_server.webhooks.log import Attempt
 from mock_server.webhooks.schedule import Job, Schedule
 
 #: How often a process looks for tasks created elsewhere (wall seconds).
 POLL_S: Final = 0.05
 LOG: Final = "webhooks"
+#: The store log of redelivery requests, and how many of them it keeps.
+REDELIVERIES: Final = "redeliveries"
+KEEP: Final = 1000
 
 
 def holder_name() -> str:
@@ -50,6 +61,59 @@ class SharedHooks:
         self.holder = holder_name()
         self.cursor: str | None = None
         self._polled = 0.0
+        #: Redelivery requests read so far (a position in the store log; only later ones are
+        #: this process's business), and per (task, status) the numbers of those planned.
+        self.asked = store.log_count(REDELIVERIES)
+        self.requests: dict[tuple[str, str], deque[int]] = {}
+
+    def ask(
+        self,
+        schedule: Schedule,
+        record: TaskRecord,
+        chosen: list[Event],
+        now: int,
+        refused: Callable[[str], str] | None = None,
+    ) -> None:
+        """Log a redelivery request for every process, then plan it (and any others) here.
+
+        A redelivery to an endpoint the policy refuses is planned (and logged) only by the
+        process asked, as the first events were by the process that created the task."""
+        number = self.store.incr("redelivery")
+        entry = {
+            "n": number,
+            "task": record.task_id,
+            "statuses": [e.status.value for e in chosen],
+            "at": now,
+        }
+        self.store.append(REDELIVERIES, [json.dumps(entry, separators=(",", ":"))], KEEP)
+        self.redeliveries(schedule, refused, number)
+
+    def redeliveries(
+        self, schedule: Schedule, refused: Callable[[str], str] | None = None, mine: int = 0
+    ) -> int:
+        """Plan the redelivery requests logged since the last look; how many."""
+        count = self.store.log_count(REDELIVERIES)
+        if count < self.asked:  # the store was reset
+            self.asked, self.requests = 0, {}
+        new = min(count - self.asked, KEEP)
+        self.asked = count
+        if new <= 0:
+            return 0
+        for text in self.store.tail(REDELIVERIES, new):
+            entry = json.loads(text)
+            record = self.store.get(entry["task"])
+            if record is None or record.webhook is None:
+                continue
+            barred = refused is not None and bool(refused(record.webhook.endpoint))
+            if barred and entry["n"] != mine:
+                continue  # refused: the process asked logs it
+            reached = events.task_events(record, "all", schedule.cancel_status)
+            chosen = [e for e in reached if e.status.value in entry["statuses"]]
+            schedule.redeliver(record, chosen, entry["at"])
+            for event in [] if barred else chosen:
+                key = (record.task_id, event.status.value)
+                self.requests.setdefault(key, deque()).append(entry["n"])
+        return new
 
     def discover(
         self,
@@ -65,7 +129,7 @@ class SharedHooks:
         if not force and now - self._polled < POLL_S:
             return 0
         self._polled = now
-        new = 0
+        new = self.redeliveries(schedule, refused)
         while True:
             batch, self.cursor = self.store.scan(self.cursor, 500, hooks=True)
             for record in batch:
@@ -83,7 +147,10 @@ class SharedHooks:
         kept: list[Job] = []
         for job in jobs:
             if job.event.redelivery:
-                kept.append(job)
+                if job.attempt > 1 or self._claim_redelivery(job):
+                    kept.append(job)
+                else:  # another process sends this one
+                    schedule.finish(job, ok=True, retryable=False, now=now)
                 continue
             fresh = self.store.get(job.task_id)
             queue = schedule.queues.get(job.task_id)
@@ -97,6 +164,15 @@ class SharedHooks:
             else:  # another process sends this one
                 schedule.finish(job, ok=True, retryable=False, now=now)
         return kept
+
+    def _claim_redelivery(self, job: Job) -> bool:
+        """Claim the request this redelivery job was planned from (the oldest one planned
+        for its task and status: every process plans them in log order)."""
+        found = self.requests.get((job.task_id, job.event.status.value))
+        if not found:
+            return True  # not from the store's log
+        number = found.popleft()
+        return self.store.claim(f"redeliver:{number}:{job.event.status.value}", self.holder)
 
     @staticmethod
     def _key(job: Job) -> str:

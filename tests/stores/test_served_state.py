@@ -4,6 +4,7 @@ processes that keep that state per process (``memory://`` each) and shown failin
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +13,7 @@ import requests
 
 from tests.conftest import seed_request
 from tests.stores.conftest import RedisServer
-from tests.stores.test_served import FROZEN, KEY, Served
+from tests.stores.test_served import FROZEN, KEY, ReceiverProcess, Served, until
 
 pytestmark = pytest.mark.socket
 
@@ -172,3 +173,55 @@ def test_per_process_slots_fail_the_slot_check() -> None:
     for a, b in per_process("--max-concurrent", "1"):
         with pytest.raises(AssertionError):
             check_one_slot_across_processes(a, b)
+
+
+def check_one_violation_log(a: Served, b: Served) -> None:
+    """``--strict``: a request refused by ``a`` is listed by ``b``."""
+    refused = post(a.url, "/api/v1/task", {"model": "kling"})
+    assert refused.status_code == 400
+    found = requests.get(f"{b.url}/_mock/violations", timeout=10).json()
+    assert found["count"] == 1, found
+    assert [v["path"] for v in found["violations"]] == ["/api/v1/task"]
+
+
+def test_the_violation_log_is_one_across_processes(redis_server: RedisServer) -> None:
+    for a, b in shared(redis_server, "--strict"):
+        check_one_violation_log(a, b)
+
+
+def test_per_process_violation_logs_fail_the_violation_check() -> None:
+    for a, b in per_process("--strict"):
+        with pytest.raises(AssertionError):
+            check_one_violation_log(a, b)
+
+
+def check_one_redelivery(a: Served, b: Served) -> None:
+    """A redelivery asked of ``b`` for a task created on ``a`` reaches the receiver once."""
+    receiver = ReceiverProcess()
+    try:
+        body = seed_request()
+        body["config"]["webhook_config"] = {"endpoint": receiver.url, "secret": ""}
+        task_id = post(a.url, "/api/v1/task", body).json()["data"]["task_id"]
+        post(a.url, "/_mock/clock/advance", {"seconds": 10_000})
+        until(lambda: receiver.counts()["count"] >= 3, what="the three events")
+        asked = post(b.url, "/_mock/webhooks/redeliver", {"task_id": task_id})
+        assert asked.status_code == 200, asked.text
+        until(lambda: receiver.counts()["count"] >= 4, what="the redelivery")
+        deadline = time.monotonic() + 0.5  # a duplicate would come within a poll (0.05 s)
+        while time.monotonic() < deadline:
+            assert receiver.counts()["count"] == 4
+            time.sleep(0.05)
+    finally:
+        receiver.stop()
+
+
+def test_a_redelivery_is_sent_once_across_processes(redis_server: RedisServer) -> None:
+    for a, b in shared(redis_server):
+        check_one_redelivery(a, b)
+
+
+def test_per_process_redeliveries_fail_the_redelivery_check() -> None:
+    """Two separate processes: the one asked does not know the task (its own state)."""
+    for a, b in per_process():
+        with pytest.raises(AssertionError):
+            check_one_redelivery(a, b)

@@ -158,3 +158,38 @@ async def test_the_refused_check_catches_every_process_logging_them(
     await settle_as_served(*hooks, skip_refused=False)
     len(hooks[1].log)
     assert len(hooks[0].log) == 18  # each event logged by both processes
+
+
+async def check_one_redelivery(a: Backend, b: Backend, receiver: Receiver) -> None:
+    """A redelivery asked of ``a`` reaches the receiver once, whichever process sends it."""
+    hooks = dispatcher_of(a), dispatcher_of(b)
+    task_id = a.create("k", hooked(receiver.url), "x").task_id
+    a.advance(10_000)
+    await settle(*hooks)
+    before = receiver.count
+    queued = hooks[0].redeliver(task_id, "completed")
+    assert [e.status.value for e in queued] == ["completed"]
+    await settle(*hooks)
+    assert receiver.count == before + 1
+    hooks[1].redeliver(task_id)  # asked of the other one: once again
+    await settle(*hooks)
+    assert receiver.count == before + 2
+    redelivered = [a for a in hooks[1].log if a.redelivery]
+    assert len(redelivered) == 2  # one shared delivery log
+
+
+async def test_a_redelivery_is_sent_once_by_whichever_process_claims_it(
+    pair: tuple[Backend, Backend], receiver: Receiver
+) -> None:
+    await check_one_redelivery(*pair, receiver)
+
+
+async def test_unclaimed_redeliveries_fail_the_redelivery_check(
+    pair: tuple[Backend, Backend], receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broken input: every process sends every redelivery it plans (no claim)."""
+    from mock_server.webhooks.shared import SharedHooks
+
+    monkeypatch.setattr(SharedHooks, "_claim_redelivery", lambda self, job: True)
+    with pytest.raises(AssertionError):
+        await check_one_redelivery(*pair, receiver)
