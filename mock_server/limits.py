@@ -53,12 +53,12 @@ class BodyDeadline:
             return
         done = False
         seconds = self.seconds
-        ready = _ready_event(receive)
 
         async def bounded_receive() -> Message:
             nonlocal done
             if done:  # the body is complete: waiting for a disconnect is not a body read
                 return await receive()
+            ready = _ready_event(receive)
             if ready is not None and ready.is_set():
                 message = await receive()  # already arrived: nothing to wait for, no timer
             else:

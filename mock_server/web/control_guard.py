@@ -89,12 +89,14 @@ class ControlGuard:
         self.state = getattr(app, "state", None)
         self.enabled = backend.settings.control
         self.token = backend.settings.control_token.encode("utf-8")
+        self._last_server: object = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind in {"http", "websocket"}:
             server = scope.get("server")
-            if server is not None:
+            if server is not None and server != self._last_server:
+                self._last_server = server  # the same address, request after request
                 self.backend.listening.add((str(server[0]), server[1]))
             if is_control(scope["path"]) and not self._allowed(scope):
                 await (_refuse_http(send, self.enabled) if kind == "http" else _refuse_ws(send))
