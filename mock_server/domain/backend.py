@@ -322,36 +322,32 @@ class Backend:
     # -- shared stores: one round trip for a create or a get --------------------------------
 
     def _add_shared(self, record: TaskRecord, now: int) -> None:
-        """Freeze ``record``'s cost in the shared ledger (one atomic check-and-add: 402 if it
-        no longer fits), then store it only if the shared clock is still the one its times
-        came from; else re-read the clock, shift the record's times by what it moved, and
-        try again."""
-        try:
-            self.ledger.freeze(record)
-        except InsufficientCredits:
-            record.cancelled_at = now  # its place in the concurrency queue is given up
-            if self.queue is not None:
-                self.queue.release(record, now)
-            raise
-        clock = self.clock
-        try:
-            if not isinstance(clock, StoreClock):
-                self.store.add(record)
-                return
-            shifted = False
-            while not self.store.add(record, (CLOCK_KEY, clock.raw)):
-                shift = clock.resync()
-                record.created_at += shift
-                if record.start_at is not None:
-                    record.start_at += shift
-                shifted = True
-        except BaseException:
-            self.ledger.release(record)
-            raise
-        if shifted:
-            self.ledger.track(record)
-            if self.queue is not None and record.start_at is not None:
-                self.queue.track(record)
+        """Store ``record`` and freeze its cost in the shared ledger as one store step (one
+        round trip on Redis: 402 if it no longer fits), only if the shared clock is still the
+        one its times came from; else re-read the clock, shift the record's times by what it
+        moved, and try again."""
+        clock, ledger = self.clock, self.ledger
+        assert isinstance(ledger, StoreLedger)
+        shifted = False
+        while True:
+            guard = (CLOCK_KEY, clock.raw) if isinstance(clock, StoreClock) else None
+            try:
+                stored = ledger.add_with(self.store, record, guard)
+            except InsufficientCredits:
+                record.cancelled_at = now  # its place in the concurrency queue is given up
+                if self.queue is not None:
+                    self.queue.release(record, now)
+                raise
+            if stored:
+                break
+            assert isinstance(clock, StoreClock)
+            shift = clock.resync()
+            record.created_at += shift
+            if record.start_at is not None:
+                record.start_at += shift
+            shifted = True
+        if shifted and self.queue is not None and record.start_at is not None:
+            self.queue.track(record)
         if isinstance(self.queue, StoreQueue) and self.queue.adopt(record):
             self._started(record)  # handed a slot elsewhere before it was stored
 

@@ -18,7 +18,7 @@ from typing import Any
 from mock_server.domain.accounts import Account, Ledger
 from mock_server.domain.errors import InsufficientCredits
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import Hold, TaskStore
+from mock_server.domain.store import Held, Hold, TaskStore
 
 
 def hold_of(record: TaskRecord) -> Hold:
@@ -60,10 +60,25 @@ class StoreLedger(Ledger):
         op = "use" if record.prepaid else "freeze"
         done, frozen, used = self._step(record.owner, op, hold_of(record))
         if not done:
-            raise InsufficientCredits(
-                f"insufficient credits: the task costs {record.cost} points, "
-                f"{max(0, self.credits - frozen - used)} points remain"
-            )
+            raise self._refused(record, frozen, used)
+
+    def add_with(self, store: TaskStore, record: TaskRecord, guard: tuple[str, str] | None) -> bool:
+        """Store ``record`` and freeze (or charge) its cost in one store step
+        (:meth:`TaskStore.add_held`); False if the guard failed (nothing changed),
+        :class:`InsufficientCredits` (402) if it no longer fits (nothing stored)."""
+        op = "use" if record.prepaid else "freeze"
+        held = Held(record.owner, self.now(), op, hold_of(record), self.credits)
+        stored, frozen, used = store.add_held(record, guard, held)
+        self.accounts[record.owner] = Account(frozen, used)
+        if stored == -2:
+            raise self._refused(record, frozen, used)
+        return stored == 1
+
+    def _refused(self, record: TaskRecord, frozen: int, used: int) -> InsufficientCredits:
+        return InsufficientCredits(
+            f"insufficient credits: the task costs {record.cost} points, "
+            f"{max(0, self.credits - frozen - used)} points remain"
+        )
 
     def track(self, record: TaskRecord) -> None:
         if not record.prepaid:

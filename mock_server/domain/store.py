@@ -135,6 +135,15 @@ class TaskStore(Protocol):
         """Set ``key`` to ``new`` only if it holds ``old`` (None: absent); whether it did."""
         ...
 
+    def add_held(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        """:meth:`add` and the :meth:`ledger` step ``held`` of the record's key as one step
+        (one round trip on a network): ``(stored, frozen, used)``, ``stored`` 1 when both
+        happened, 0 when the guard failed and -2 when the ledger refused (then neither
+        happened); :class:`DuplicateTask` if the id exists."""
+        ...
+
     def close(self) -> None:
         """Release connections and files."""
         ...
@@ -148,6 +157,41 @@ class Hold(NamedTuple):
     cost: int
     at: int = -1
     ok: bool = True
+
+
+class Held(NamedTuple):
+    """The ledger step that goes with a new record (:meth:`TaskStore.add_held`)."""
+
+    account: str
+    now: int
+    op: str
+    hold: Hold
+    limit: int = 0
+
+
+def add_held_in_steps(
+    store: TaskStore, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+) -> tuple[int, int, int]:
+    """:meth:`TaskStore.add_held` as a ledger step then an add (the hold given back if the add
+    does not happen): for stores where a round trip costs nothing to speak of. The guard is
+    looked at first, so a failed guard leaves the ledger alone (a charge at create, ``use``,
+    cannot be given back; only a clock moved between that look and the add can leave one)."""
+    if store.get(record.task_id) is not None:
+        raise DuplicateTask(record.task_id)  # before the ledger: a hold of that id stays
+    if guard is not None and store.kv_get(guard[0]) != guard[1]:
+        return 0, *store.ledger(held.account, held.now)[1:]
+    done, frozen, used = store.ledger(held.account, held.now, held.op, held.hold, held.limit)
+    if not done:
+        return -2, frozen, used
+    try:
+        stored = store.add(record, guard)
+    except BaseException:
+        store.ledger(held.account, held.now, "release", held.hold)
+        raise
+    if not stored:
+        _, frozen, used = store.ledger(held.account, held.now, "release", held.hold)
+        return 0, frozen, used
+    return 1, frozen, used
 
 
 #: Width of an end instant written as text (ends up to 9000 AD in ns exceed 64 bits; padded

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask, Hold
+from mock_server.domain.store import DuplicateTask, Held, Hold, add_held_in_steps
 from mock_server.stores.wallets import Wallet
 
 
@@ -149,6 +149,11 @@ class MemoryStore:
         wallet.settle(now)
         done = wallet.step(op, hold, limit)
         return done, wallet.frozen, wallet.used
+
+    def add_held(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        return add_held_in_steps(self, record, guard, held)
 
     def kv_swap(self, key: str, old: str | None, new: str) -> bool:
         if self._kv.get(key) != old:

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import redis
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask, Hold, at_text
+from mock_server.domain.store import DuplicateTask, Held, Hold, at_text
 from mock_server.stores import codec
 from mock_server.stores.wallets import OPS
 
@@ -91,6 +91,30 @@ local used = tonumber(redis.call('HGET', wallet, 'used') or '0')
 return {done, frozen, used}
 """
 
+#: ADD and LEDGER in one step: KEYS task, tasks, seq, hooks, guard key, wallet, holds, ends;
+#: ARGV record, id, hooked, guard ('' none), then LEDGER's seven. {stored, frozen, used}:
+#: stored -1 guard failed, 0 the id exists, -2 refused by the ledger (nothing changed then),
+#: else the creation sequence.
+ADD_HELD: Final = (
+    "local function ledger(KEYS, ARGV)\n"
+    + LEDGER
+    + """end
+local wallet = {KEYS[6], KEYS[7], KEYS[8]}
+if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then
+  local now = ledger(wallet, {ARGV[5], '', '', 0, '-', '1', 0})
+  return {-1, now[2], now[3]}
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0, 0} end
+local booked = ledger(wallet, {unpack(ARGV, 5, 11)})
+if booked[1] == 0 then return {-2, booked[2], booked[3]} end
+redis.call('SET', KEYS[1], ARGV[1])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[2], seq, ARGV[2])
+if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
+return {seq, booked[2], booked[3]}
+"""
+)
+
 #: Compare-and-set: KEYS[1] to ARGV[2] if it holds ARGV[1] (ARGV[3] == '1': if absent).
 SWAP: Final = """
 local now = redis.call('GET', KEYS[1])
@@ -136,6 +160,7 @@ class RedisStore:
         )
         self._add = self.redis.register_script(ADD)
         self._ledger = self.redis.register_script(LEDGER)
+        self._add_held = self.redis.register_script(ADD_HELD)
         self._swap = self.redis.register_script(SWAP)
         #: The request path's own connection (see :meth:`_fast`).
         self._lane: Any = None
@@ -306,6 +331,24 @@ class RedisStore:
         args += ["1" if ok else "0", limit]
         done, frozen, used = self._script(self._ledger, keys, args)
         return bool(done), int(frozen), int(used)
+
+    def add_held(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        p = self.prefix
+        account = held.account
+        keys = [self._task(record.task_id), self._index, self._seq, self._hooks]
+        keys += [f"{p}kv:{guard[0] if guard else ''}"]
+        keys += [f"{p}wallet:{account}", f"{p}holds:{account}", f"{p}ends:{account}"]
+        task, cost, at, ok = held.hold
+        args: list[Any] = [codec.dumps(record), record.task_id]
+        args += ["1" if record.webhook is not None else "0", guard[1] if guard else ""]
+        args += [at_text(held.now), held.op, task, cost, at_text(at), "1" if ok else "0"]
+        args.append(held.limit)
+        stored, frozen, used = self._script(self._add_held, keys, args)
+        if stored == 0:
+            raise DuplicateTask(record.task_id)
+        return (1 if stored > 0 else 0 if stored == -1 else -2), int(frozen), int(used)
 
     def kv_swap(self, key: str, old: str | None, new: str) -> bool:
         args = ["" if old is None else old, new, "1" if old is None else "0"]

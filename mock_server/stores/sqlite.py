@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from mock_server.domain.models import TaskRecord
-from mock_server.domain.store import DuplicateTask, Hold, at_text
+from mock_server.domain.store import DuplicateTask, Held, Hold, add_held_in_steps, at_text
 from mock_server.stores import codec
 from mock_server.stores.wallets import OPS
 
@@ -260,6 +260,11 @@ class SqliteStore:
                 db.execute("ROLLBACK")
                 raise
         return done, int(frozen), int(used)
+
+    def add_held(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        return add_held_in_steps(self, record, guard, held)
 
     def kv_swap(self, key: str, old: str | None, new: str) -> bool:
         with self._lock:

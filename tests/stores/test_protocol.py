@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mock_server.domain.models import TaskRecord, WebhookTarget
-from mock_server.domain.store import DuplicateTask, Hold, TaskStore
+from mock_server.domain.store import DuplicateTask, Held, Hold, TaskStore
 from mock_server.stores import open_store
 from mock_server.stores.memory import MemoryStore
 
@@ -235,3 +235,44 @@ def test_a_ledger_that_forgets_the_limit_fails_the_ledger_check() -> None:
 
     with pytest.raises(AssertionError):
         test_ledger_freezes_settles_and_releases(Unbounded())
+
+
+def test_add_held_stores_and_freezes_in_one_step_or_neither(store: TaskStore) -> None:
+    check_add_held(store)
+
+
+def check_add_held(store: TaskStore) -> None:
+    first = record(1)
+    held = Held("key", 0, "freeze", Hold(first.task_id, 10, 99_000), limit=25)
+    assert store.add_held(first, None, held) == (1, 10, 0)
+    assert store.get(first.task_id) == first
+    store.kv_set("clock", "v1")
+    moved = record(2)
+    guard_failed = store.add_held(
+        moved, ("clock", "v0"), held._replace(hold=Hold(moved.task_id, 10))
+    )
+    assert guard_failed == (0, 10, 0)  # the clock moved: nothing stored, nothing frozen
+    assert store.get(moved.task_id) is None
+    assert (
+        store.add_held(moved, ("clock", "v1"), held._replace(hold=Hold(moved.task_id, 10)))[0] == 1
+    )
+    third = record(3)
+    refused = store.add_held(third, None, held._replace(hold=Hold(third.task_id, 10)))
+    assert refused == (-2, 20, 0)  # 20 + 10 > 25
+    assert store.get(third.task_id) is None
+    with pytest.raises(DuplicateTask):
+        store.add_held(record(1), None, held._replace(limit=0))
+    assert store.ledger("key", 0)[1:] == (20, 0)  # the duplicate froze nothing
+
+
+def test_the_add_held_check_catches_a_store_that_adds_what_the_ledger_refused() -> None:
+    class Careless(MemoryStore):
+        def add_held(
+            self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+        ) -> tuple[int, int, int]:
+            done, frozen, used = self.ledger(held.account, held.now, held.op, held.hold, held.limit)
+            stored = self.add(record, guard)  # stored even when the ledger refused
+            return (1 if done and stored else -2 if not done else 0), frozen, used
+
+    with pytest.raises(AssertionError):
+        check_add_held(Careless())

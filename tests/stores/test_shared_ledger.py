@@ -11,7 +11,8 @@ import pytest
 
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InsufficientCredits
-from mock_server.domain.store import Hold, TaskStore
+from mock_server.domain.models import TaskRecord
+from mock_server.domain.store import Held, Hold, TaskStore, add_held_in_steps
 from mock_server.settings import Settings
 from mock_server.stores import open_store
 from tests.conftest import seed_request
@@ -155,6 +156,12 @@ class CheckThenAdd:
         if limit and frozen + used + hold.cost > limit:
             return False, frozen, used
         return self.inner.ledger(account, now, op, hold, 0)
+
+    def add_held(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        """The create's ledger step and add, through the broken ledger above."""
+        return add_held_in_steps(self, record, guard, held)  # type: ignore[arg-type]
 
 
 def test_a_check_then_add_ledger_fails_the_admission_check(shared_url: str) -> None:
