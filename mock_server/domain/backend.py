@@ -226,8 +226,13 @@ class Backend:
         return self.view(record)
 
     def forget(self, record: TaskRecord) -> None:
-        """Remove ``record`` as if never created (a create whose answer could not be built)."""
-        if self.store.get(record.task_id) is not record:
+        """Remove ``record`` as if never created (a create whose answer could not be built).
+
+        In memory only the stored object itself is removed (a reset may have stored a new
+        task under the same seeded id); a shared store returns a fresh copy at every read and
+        never repeats an id, so there the id decides."""
+        stored = self.store.get(record.task_id)
+        if stored is None or (stored is not record and not self.shared):
             return
         now = self.clock.now()
         self.store.remove(record.task_id)
