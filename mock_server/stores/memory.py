@@ -2,7 +2,12 @@
 
 Records are the objects the backend changes, so :meth:`MemoryStore.put` has nothing to do. The
 created-order index for :meth:`MemoryStore.scan` is two flat arrays (ids and sequence numbers,
-16 bytes a task) beside the dict; removed ids are skipped and compacted away in bulk.
+16 bytes a task) beside the dict; removed ids are skipped. Removal is mostly of the oldest
+(retention, the ``--max-tasks`` cap), so a head index walks past the dead front and the front
+is cut off in one ``del`` (a pointer move) once it is half the arrays; only holes left behind
+the head (a newer task evicted before an older unfinished one) are compacted by a full pass,
+when they are half the arrays. (A full pass at every doubling stalled one create in 100,000
+for about 250 ms at the default cap.)
 """
 
 from __future__ import annotations
@@ -11,10 +16,15 @@ import bisect
 from array import array
 from collections import deque
 from collections.abc import Iterator
+from itertools import compress
+from typing import Final
 
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.store import DuplicateTask, Held, Hold, add_held_in_steps
 from mock_server.stores.wallets import Wallet
+
+#: Dead entries the index keeps before it trims or compacts (small stores never do).
+_TRIM_AFTER: Final = 4096
 
 
 class MemoryStore:
@@ -27,6 +37,10 @@ class MemoryStore:
         self._records: dict[str, TaskRecord] = {}
         self._ids: list[str] = []
         self._seqs: array[int] = array("q")
+        #: Entries before ``_head`` are all removed; ``_dead`` counts every removed entry
+        #: still in the arrays (before the head or not).
+        self._head = 0
+        self._dead = 0
         self._next = 0
         self._counters: dict[str, int] = {}
         self._claims: dict[str, str] = {}
@@ -59,21 +73,33 @@ class MemoryStore:
         return self._records.get(task_id), self._kv.get(key)
 
     def remove(self, task_id: str) -> None:
-        if self._records.pop(task_id, None) is not None and len(self._ids) > 2 * (
-            len(self._records) + 512
-        ):
+        if self._records.pop(task_id, None) is None:
+            return
+        self._dead += 1
+        ids, live, head = self._ids, self._records, self._head
+        while head < len(ids) and ids[head] not in live:
+            head += 1
+        self._head = head
+        if head > _TRIM_AFTER and 2 * head > len(ids):
+            del ids[:head]
+            del self._seqs[:head]
+            self._dead -= head
+            self._head = 0
+        elif self._dead - head >= max(len(ids) // 2, _TRIM_AFTER):
             self._compact()
 
     def _compact(self) -> None:
         live = self._records
-        kept = [(i, s) for i, s in zip(self._ids, self._seqs, strict=True) if i in live]
-        self._ids = [i for i, _ in kept]
-        self._seqs = array("q", (s for _, s in kept))
+        mask = [i in live for i in self._ids]
+        self._ids = list(compress(self._ids, mask))
+        self._seqs = array("q", compress(self._seqs, mask))
+        self._head = self._dead = 0
 
     def scan(
         self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
     ) -> tuple[list[TaskRecord], str]:
         start = bisect.bisect_right(self._seqs, int(after)) if after else 0
+        start = max(start, self._head)
         found: list[TaskRecord] = []
         cursor = int(after) if after else 0
         ids, seqs, live = self._ids, self._seqs, self._records
@@ -100,6 +126,7 @@ class MemoryStore:
         self._records.clear()
         self._ids.clear()
         self._seqs = array("q")
+        self._head = self._dead = 0
         self._claims.clear()
         self._kv.clear()
         self._logs.clear()

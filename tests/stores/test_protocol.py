@@ -112,15 +112,30 @@ def test_kv_counters_and_logs(store: TaskStore) -> None:
     assert store.log_count("j") == 4
 
 
-def test_memory_store_compacts_its_index() -> None:
+def test_memory_store_trims_its_dead_front_and_keeps_cursors() -> None:
     store = MemoryStore()
-    for n in range(3000):
+    for n in range(10_000):
         store.add(record(n))
-    for n in range(2900):
+    _, cursor = store.scan(None, 7_000)  # a reader part-way through
+    for n in range(6_000):  # the oldest go first (retention, the cap)
         store.remove(f"task-{n:04d}")
-    assert len(store._ids) < 3000  # compacted
-    page, _ = store.scan(None, 1000)
-    assert [r.task_id for r in page] == [f"task-{n:04d}" for n in range(2900, 3000)]
+    assert len(store._ids) < 10_000  # the dead front was cut off
+    page, _ = store.scan(cursor, 10)
+    assert [r.task_id for r in page] == [f"task-{n:04d}" for n in range(7_000, 7_010)]
+    first, _ = store.scan(None, 1)
+    assert first[0].task_id == "task-6000"
+
+
+def test_memory_store_compacts_holes_behind_a_live_head() -> None:
+    store = MemoryStore()
+    for n in range(12_000):
+        store.add(record(n))
+    for n in range(1, 12_000, 2):  # every odd one: the oldest stays, so the head cannot move
+        store.remove(f"task-{n:04d}")
+    assert len(store._ids) < 12_000  # compacted by a full pass
+    page, _ = store.scan(None, 3)
+    assert [r.task_id for r in page] == ["task-0000", "task-0002", "task-0004"]
+    assert len(store) == 6_000
 
 
 def test_sqlite_survives_reopening(sqlite_url: str) -> None:
