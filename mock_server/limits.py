@@ -31,6 +31,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _IDLE: Final = object()
+#: Methods whose bodies no route reads (so they need no deadline).
+_BODILESS: Final = frozenset({"GET", "HEAD"})
 
 
 class BodyTimeout(PiapiError):
@@ -48,8 +50,8 @@ class BodyDeadline:
         self.state = getattr(app, "state", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.seconds <= 0:
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or self.seconds <= 0 or scope["method"] in _BODILESS:
+            await self.app(scope, receive, send)  # no handler reads a GET's body
             return
         done = False
         seconds = self.seconds

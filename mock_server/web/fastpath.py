@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from mock_server.web.responses import JSONBytes
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -132,6 +134,16 @@ class FastPath:
         except Exception as exc:
             await self._server_error(request, exc, scope, receive, send)
             raise
+        if type(response) is JSONBytes:  # what Response.__call__ sends, without its frame
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": response.raw_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": response.body})
+            return
         await response(scope, receive, send)
 
     def _handler(self, exc: Exception) -> Handler | None:

@@ -45,14 +45,16 @@ def timers(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return delays
 
 
-async def read_through_deadline(receive: Any) -> dict[str, Any]:
+async def read_through_deadline(receive: Any, method: str = "POST") -> dict[str, Any]:
     got: list[dict[str, Any]] = []
 
     async def app(scope: Any, bounded: Any, send: Any) -> None:
         got.append(await bounded())
+        got.append({"same": bounded is receive})
 
-    await limits.BodyDeadline(app, 30.0)({"type": "http"}, receive, None)  # type: ignore[arg-type]
-    return got[0]
+    scope = {"type": "http", "method": method}
+    await limits.BodyDeadline(app, 30.0)(scope, receive, None)  # type: ignore[arg-type]
+    return got[0] | got[1]
 
 
 @pytest.fixture
@@ -89,6 +91,17 @@ async def test_an_unknown_server_always_gets_the_timer(monkeypatch: pytest.Monke
     await read_through_deadline(receive)
     assert delays == [30.0]
     assert limits._ready_event(receive) is None
+
+
+async def test_a_get_is_passed_through_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    delays = timers(monkeypatch)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    assert (await read_through_deadline(receive, "GET"))["same"] is True
+    assert (await read_through_deadline(receive, "POST"))["same"] is False
+    assert delays == [30.0]  # only the POST's read was bounded
 
 
 async def test_another_cancellation_is_not_turned_into_a_408() -> None:
