@@ -1,4 +1,6 @@
-"""GET answers of finished tasks, kept: a completed or failed task's answer never changes.
+"""Answers built once: a finished task's GET answer, and a create's answer per body.
+
+GET: a completed or failed task's answer never changes.
 
 A task's answer depends on its record and the clock only while it runs; once it shows a
 terminal status its body is fixed (forcing or cancelling an ended task is refused, and an
@@ -13,7 +15,8 @@ from __future__ import annotations
 from typing import Final
 
 from mock_server.domain.models import Status, TaskRecord, TaskView
-from mock_server.domain.render import envelope_json
+from mock_server.domain.prepared import Prepared
+from mock_server.domain.render import envelope_json, rfc3339
 
 #: Finished tasks whose answer is kept (the oldest goes first).
 KEPT: Final = 4096
@@ -43,3 +46,37 @@ class FinishedAnswers:
 
     def __len__(self) -> int:
         return len(self._found)
+
+
+class CreatedAnswers:
+    """A create's answer as a template per prepared body: two creates of one body, both still
+    pending, differ only in the task id and the creation instant.
+
+    The first create of a body renders the envelope and cuts it at those two values (when each
+    occurs once, id first); the next ones of the same :class:`Prepared` object and base URL
+    fill them in. Any other create (not pending, a started or failed view) is rendered.
+    """
+
+    __slots__ = ("_found",)
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[Prepared, str, str, str, str]] = {}
+
+    def answer(self, prepared: Prepared, view: TaskView) -> str:
+        """``envelope_json(view)`` of a create from ``prepared``."""
+        if view.status is not Status.PENDING or view.error is not None or view.started_at:
+            return envelope_json(view)
+        record = view.record
+        created = rfc3339(record.created_at)
+        found = self._found.get(id(prepared))
+        if found is not None and found[0] is prepared and found[1] == record.base_url:
+            return f"{found[2]}{record.task_id}{found[3]}{created}{found[4]}"
+        text = envelope_json(view)
+        head, _, rest = text.partition(record.task_id)
+        mid, _, tail = rest.partition(created)
+        if rest and tail and record.task_id not in rest and created not in head + tail:
+            kept = self._found
+            if len(kept) >= KEPT:
+                del kept[next(iter(kept))]
+            kept[id(prepared)] = (prepared, record.base_url, head, mid, tail)
+        return text

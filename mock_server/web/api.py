@@ -14,9 +14,8 @@ from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InvalidRequest, PiapiError
 from mock_server.domain.journal import JournalEntry
 from mock_server.domain.prepared import Prepared, prepare
-from mock_server.domain.render import envelope_json
 from mock_server.web import headers, media
-from mock_server.web.answers import FinishedAnswers
+from mock_server.web.answers import CreatedAnswers, FinishedAnswers
 from mock_server.web.body import parse_body, read_bytes
 from mock_server.web.responses import JSONBytes, json_data, json_text, page_not_found
 from mock_server.webhooks.policy import config_violations
@@ -92,7 +91,8 @@ async def create_task(request: Request) -> Response:
     scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
     view = backend.create_prepared(owner, prepared, base_url(request), scenario=scenario)
     try:
-        text = envelope_json(view)
+        created: CreatedAnswers = request.app.state.created
+        text = created.answer(prepared, view)
     except Exception:
         backend.forget(view.record)  # a create that answers 500 must leave nothing behind
         raise

@@ -30,7 +30,7 @@ from mock_server.web import (
     strict_polling,
     ui,
 )
-from mock_server.web.answers import FinishedAnswers
+from mock_server.web.answers import CreatedAnswers, FinishedAnswers
 from mock_server.web.api import journal
 from mock_server.web.openapi import openapi_document
 from mock_server.web.responses import error_envelope, json_data, page_not_found
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
     )
     app.state.backend = backend
     app.state.answers = FinishedAnswers()  # GET answers of ended tasks (web/answers.py)
+    app.state.created = CreatedAnswers()  # create answers per prepared body (web/answers.py)
     return app
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server.domain import prepared as prepared_module
 from mock_server.domain.backend import Backend, manual_backend
 from mock_server.domain.clock import ManualClock
 from mock_server.domain.render import envelope_json
@@ -107,3 +108,40 @@ def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for task_id in ids:
         memo.answer(backend.get("k", task_id))
     assert len(memo) == 3
+
+
+def creates(memo: answers.CreatedAnswers, clock_steps: int = 5) -> list[tuple[str, str]]:
+    """(answer, fresh rendering) of creates of one prepared body, the clock moving between."""
+    backend, clock = manual_backend(Settings())
+    pack = backend.packs.lookup("kling", "omni_video_generation")
+    ready = prepared_module.prepare(pack, seed_request(), backend.prices)
+    found = []
+    for n in range(clock_steps):
+        base = BASE_URL if n < 3 else "http://127.0.0.1:8000"
+        view = backend.create_prepared("k", ready, base)
+        found.append((memo.answer(ready, view), envelope_json(view)))
+        clock.advance(1.5)
+    return found
+
+
+def test_a_create_answer_from_the_template_equals_a_fresh_rendering() -> None:
+    found = creates(answers.CreatedAnswers())
+    assert all(answer == fresh for answer, fresh in found)
+    assert len({answer for answer, _ in found}) == len(found)  # every id and instant differs
+
+
+def test_the_template_check_catches_a_template_that_keeps_the_first_instant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_server.domain.render import rfc3339
+
+    first: list[str] = []
+
+    def stuck(ns: int | None) -> str:  # the instant of the first create, for every create
+        if not first:
+            first.append(rfc3339(ns))
+        return first[0]
+
+    monkeypatch.setattr(answers, "rfc3339", stuck)
+    found = creates(answers.CreatedAnswers())
+    assert not all(answer == fresh for answer, fresh in found)
