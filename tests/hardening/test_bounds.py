@@ -100,9 +100,9 @@ async def test_a_failed_create_is_not_stored(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("render failed")
 
-    import mock_server.web.api as api
+    from mock_server.web.answers import CreatedAnswers
 
-    monkeypatch.setattr(api, "envelope_json", broken)
+    monkeypatch.setattr(CreatedAnswers, "answer", broken)  # the create's rendering
     asgi = create_asgi(backend=backend)
     transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
