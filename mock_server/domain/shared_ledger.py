@@ -42,17 +42,11 @@ class StoreLedger(Ledger):
         return done, frozen, used
 
     def account(self, owner: str) -> Account:
-        """``owner``'s wallet as the store has it now."""
+        """``owner``'s wallet as the store has it now (``remain`` and ``fits``, inherited, read
+        it: a first look, one round trip when the balance is limited; the create's store step
+        decides atomically)."""
         _, frozen, used = self._step(owner)
         return Account(frozen, used)
-
-    def remain(self, owner: str) -> int:
-        wallet = self.account(owner)
-        return self.credits - wallet.used - wallet.frozen
-
-    def fits(self, owner: str, cost: int) -> bool:
-        """A first look (no round trip when unlimited); :meth:`freeze` decides atomically."""
-        return not self.credits or self.remain(owner) >= cost
 
     def freeze(self, record: TaskRecord) -> None:
         """Freeze (or, charged at create, consume) ``record``'s cost if it still fits the
