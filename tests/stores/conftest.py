@@ -105,3 +105,10 @@ def store(store_url: str) -> Iterator[TaskStore]:
     opened = open_store(store_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_url(request: pytest.FixtureRequest) -> str:
+    """A shared store URL: a SQLite file, then the session's real Redis."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url

@@ -23,12 +23,6 @@ from tests.conftest import seed_request
 FROZEN = 1e-9
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 def backend_on(url: str, seed: int = 3) -> Backend:
     return Backend(Settings(store=url, seed=seed, speed=FROZEN))
 

@@ -11,12 +11,6 @@ from mock_server.settings import Settings
 from tests.conftest import seed_request
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 def test_the_task_cap_evicts_from_a_shared_store(shared_url: str) -> None:
     backend = Backend(Settings(store=shared_url, speed=1e-9, max_tasks=10))
     try:

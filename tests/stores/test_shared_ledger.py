@@ -23,12 +23,6 @@ THREE_S = 4_500_000
 FIVE_S_AUDIO = 10_000_000
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 def backend_on(url: str, store: TaskStore | None = None, **settings: object) -> Backend:
     return Backend(Settings(store=url, speed=FROZEN, **settings), store=store)  # type: ignore[arg-type]
 

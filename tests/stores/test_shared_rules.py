@@ -5,7 +5,6 @@ POST answers, ``times``/``every`` count the calls of both, and the fault log is 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 
 import httpx
 import pytest
@@ -15,35 +14,23 @@ from mock_server.domain.backend import Backend
 from mock_server.domain.shared_rules import StoreFiring
 from mock_server.settings import Settings
 from tests.conftest import KEY, seed_request
-from tests.scenarios.helpers import open_client
+from tests.stores.pairs import Clients, two_backends, two_clients
 
 pytestmark = pytest.mark.anyio
 
 FROZEN = 1e-9
-Clients = tuple[httpx.AsyncClient, httpx.AsyncClient]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 @pytest.fixture
 def backends(shared_url: str) -> Iterator[tuple[Backend, Backend]]:
-    settings = Settings(store=shared_url, speed=FROZEN)
-    a, b = Backend(settings), Backend(settings)
-    yield a, b
-    a.store.close()
-    b.store.close()
+    with two_backends(Settings(store=shared_url, speed=FROZEN)) as pair:
+        yield pair
 
 
 @pytest.fixture
 async def clients(backends: tuple[Backend, Backend]) -> AsyncIterator[Clients]:
-    async with AsyncExitStack() as stack:
-        a = await stack.enter_async_context(open_client(backends[0]))
-        b = await stack.enter_async_context(open_client(backends[1]))
-        yield a, b
+    async with two_clients(backends) as pair:
+        yield pair
 
 
 async def status_after(http: httpx.AsyncClient, task_id: str, seconds: float) -> str:

@@ -17,12 +17,6 @@ FROZEN = 1e-9
 S = 1_000_000_000
 
 
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
-
-
 def pair_on(url: str, limit: int) -> tuple[Backend, Backend]:
     settings = Settings(store=url, speed=FROZEN, max_concurrent=limit)
     return Backend(settings), Backend(settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack
 
 import httpx
 import pytest
@@ -12,34 +11,21 @@ from mock_server.domain.backend import Backend
 from mock_server.settings import Settings
 from mock_server.web.control_violations import ViolationLog
 from tests.conftest import KEY
-from tests.scenarios.helpers import open_client
+from tests.stores.pairs import Clients, two_backends, two_clients
 
 pytestmark = pytest.mark.anyio
-
-Clients = tuple[httpx.AsyncClient, httpx.AsyncClient]
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def shared_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
-    return url
 
 
 @pytest.fixture
 def backends(shared_url: str) -> Iterator[tuple[Backend, Backend]]:
-    settings = Settings(store=shared_url, speed=1e-9, strict=True)
-    a, b = Backend(settings), Backend(settings)
-    yield a, b
-    a.store.close()
-    b.store.close()
+    with two_backends(Settings(store=shared_url, speed=1e-9, strict=True)) as pair:
+        yield pair
 
 
 @pytest.fixture
 async def clients(backends: tuple[Backend, Backend]) -> AsyncIterator[Clients]:
-    async with AsyncExitStack() as stack:
-        a = await stack.enter_async_context(open_client(backends[0]))
-        b = await stack.enter_async_context(open_client(backends[1]))
-        yield a, b
+    async with two_clients(backends) as pair:
+        yield pair
 
 
 async def listed(http: httpx.AsyncClient) -> tuple[int, list[str]]:
