@@ -150,8 +150,10 @@ class Dispatcher(BackendObserver):
             self.shared.discover(self.schedule, refused=self.refusal)
             now = self.now()
             taken = self.schedule.take(now, limit, self._admit)
-            refused = [job for job in taken if self.refusal(job.target.endpoint)]
-            vetted = [job for job in taken if not self.refusal(job.target.endpoint)]
+            refused: list[Job] = []
+            vetted: list[Job] = []
+            for job in taken:
+                (refused if self.refusal(job.target.endpoint) else vetted).append(job)
             kept = self.shared.vet(self.schedule, vetted, now)
             sending = {id(job) for job in kept}
             for job in vetted:
