@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 from mock_server.domain.clock import NS
 from mock_server.webhooks import sender
+from mock_server.webhooks.refused_lane import LANE_BATCH
 from mock_server.webhooks.schedule import Job
 from mock_server.webhooks.shared import POLL_S
 
@@ -26,6 +27,10 @@ log = logging.getLogger("piapi_mock.webhooks")
 
 #: Attempts started per turn of the event loop (a burst of due deliveries is paced).
 BATCH: Final = 8
+#: Wall seconds between turns that only work off the refused lane: its lines carry their
+#: own instants, and a reader of the log works it off first, so no hurry (and no wake-up
+#: per task).
+LANE_TICK: Final = 0.05
 
 
 class Background:
@@ -44,9 +49,8 @@ class Background:
         self._runner = self.loop.create_task(self._run(), name="piapi-mock-webhooks")
 
     def poke(self) -> None:
-        """Wake the loop (from any thread); a no-op while every slot is busy."""
-        if len(self._in_flight) >= self.concurrency:
-            return  # a finishing attempt wakes the loop
+        """Wake the loop (from any thread): it starts what is due, or concludes it if the
+        endpoint is refused (which needs no free slot)."""
         if threading.get_ident() == self.thread:
             self._wake.set()
         else:
@@ -75,6 +79,7 @@ class Background:
     def _idle(self) -> bool:
         if self._in_flight:
             return False
+        self.dispatcher.settle_lane()
         due = self.dispatcher.next_due()
         return due is None or due > self.dispatcher.now()
 
@@ -83,7 +88,8 @@ class Background:
             self._wake.clear()
             free = self.concurrency - len(self._in_flight)
             try:
-                if free > 0 and self._dispatch(min(free, BATCH)):
+                more = self.dispatcher.work_lane() >= LANE_BATCH  # refused: needs no slot
+                if (free > 0 and self._dispatch(min(free, BATCH))) or more:
                     await asyncio.sleep(0)  # let requests in between batches of new attempts
                     continue
                 timeout = self._idle_wait(free)
@@ -118,10 +124,17 @@ class Background:
         self.poke()
 
     def _idle_wait(self, free: int) -> float | None:
-        """Wall seconds until the next due instant; None: wait to be woken."""
-        if free <= 0:
-            return None
-        due = self.dispatcher.next_due()
+        """Wall seconds until the next attempt is due, or the lane's next turn (at least
+        :data:`LANE_TICK` away); None: wait to be woken."""
+        sending = self._wall_until(self.dispatcher.sending_due()) if free > 0 else None
+        lane = self._wall_until(self.dispatcher.lane_due())
+        if lane is not None:
+            lane = max(lane, LANE_TICK)
+        if sending is None or lane is None:
+            return lane if sending is None else sending
+        return min(sending, lane)
+
+    def _wall_until(self, due: int | None) -> float | None:
         if due is None:
             return None
         ahead = (due - self.dispatcher.now()) / NS

@@ -32,8 +32,9 @@ from mock_server.webhooks import events, sender
 from mock_server.webhooks.background import Background
 from mock_server.webhooks.events import Event
 from mock_server.webhooks.hosts import HostGate
-from mock_server.webhooks.log import Attempt, DeliveryLog
+from mock_server.webhooks.log import Attempt, DeliveryLog, refused_attempt
 from mock_server.webhooks.policy import AllowList
+from mock_server.webhooks.refused_lane import LANE_BATCH
 from mock_server.webhooks.schedule import Job, Schedule
 from mock_server.webhooks.shared import SharedHooks, StoreDeliveryLog
 
@@ -59,16 +60,25 @@ class Dispatcher(BackendObserver):
         self.allow = AllowList(backend.settings.webhook_allow)
         self.hosts = HostGate(backend.settings.webhook_per_host)
         self._warned: set[str] = set()
+        self._warned_for: set[str] = set()  # reasons already seen (no host to parse out)
+        #: Whether the sender will turn to the lane by itself (it is waiting for its tick).
+        self._lane_armed = False
         self._refusals: dict[str, str] = {}
         self._refusals_for = -1
+        self.log.settle = self.settle_lane  # a reader sees every refused event now due
 
     # -- observer hooks (cheap: called on the request path) ---------------------------------
 
     def task_created(self, record: TaskRecord) -> None:
-        if record.webhook is not None:
+        hook = record.webhook
+        if hook is not None:
+            refused = bool(self.refusal(hook.endpoint))
             with self._lock:
-                self.schedule.plan(record)
-            self._poke()
+                laned = self.schedule.plan(record, refused)
+                wake = not laned or not self._lane_armed
+                self._lane_armed = self._lane_armed or laned
+            if wake:  # the lane is worked off in turns: wake only to arm the next one
+                self._poke()
 
     def task_changed(self, record: TaskRecord) -> None:
         self.task_created(record)
@@ -142,6 +152,20 @@ class Dispatcher(BackendObserver):
         with self._lock:
             return self.schedule.next_due()
 
+    def sending_due(self) -> int | None:
+        """The earliest virtual instant an attempt to send is due (None: none)."""
+        with self._lock:
+            return self.schedule.sending_due()
+
+    def lane_due(self) -> int | None:
+        """The earliest virtual instant an event of the refused lane is due (None: none);
+        the sender asks before it waits, so a new task in the lane wakes it only if none
+        was there."""
+        with self._lock:
+            due = self.schedule.lane.next_due()
+            self._lane_armed = due is not None
+            return due
+
     def take(self, limit: int) -> list[Job]:
         """Up to ``limit`` attempts due now (their tasks are busy until the attempt ends)."""
         with self._lock:
@@ -196,9 +220,10 @@ class Dispatcher(BackendObserver):
             yield clients
 
     async def _round(self, client: sender.Clients) -> list[Attempt]:
+        lane = self.conclude_lane(limit=1 << 30)
         jobs = self.take(limit=1 << 30)
         if not jobs:
-            return []
+            return lane
         slots = asyncio.Semaphore(max(1, self.backend.settings.webhook_concurrency))
 
         async def bounded(job: Job) -> list[Attempt]:
@@ -206,7 +231,39 @@ class Dispatcher(BackendObserver):
                 return await self.attempt(client, job)
 
         done = await asyncio.gather(*(bounded(job) for job in jobs))
-        return [attempt for attempts in done for attempt in attempts]
+        return lane + [attempt for attempts in done for attempt in attempts]
+
+    def conclude_lane(self, limit: int = LANE_BATCH) -> list[Attempt]:
+        """Conclude up to ``limit`` events due in the schedule's refused lane: each is
+        logged as not sent (as :meth:`conclude_refused` logs one from the schedule), at the
+        instant the event fell due. The attempts logged."""
+        made: list[Attempt] = []
+        self._work_lane(limit, made)
+        return made
+
+    def _work_lane(self, limit: int, made: list[Attempt] | None = None) -> int:
+        """:meth:`conclude_lane` without building attempts unless asked; how many."""
+        count = 0
+        with self._lock:
+            log = self.log
+            for record, due in self.schedule.lane.due(self.now(), limit):
+                task_id = record.task_id
+                url = record.webhook.endpoint if record.webhook is not None else ""
+                refused = self.refusal(url) or "not sent: the endpoint was refused"
+                self._warn_once(url, refused)
+                log.record_refused(task_id, url, refused, due)
+                if made is not None:
+                    made += [refused_attempt(s, task_id, url, at, refused) for at, s in due]
+                count += len(due)
+        return count
+
+    def work_lane(self) -> int:
+        """One turn of the sender on the refused lane; how many events it concluded."""
+        return self._work_lane(LANE_BATCH)
+
+    def settle_lane(self) -> None:
+        """Conclude every refused event due now (what a reader of the log sees first)."""
+        self._work_lane(1 << 30)
 
     # -- one attempt ------------------------------------------------------------------------
 
@@ -294,6 +351,10 @@ class Dispatcher(BackendObserver):
 
     def _warn_once(self, url: str, refused: str) -> None:
         """Log a refused endpoint's reason once per host (bounded), never its full URL."""
+        if refused in self._warned_for:
+            return
+        if len(self._warned_for) < 1000:
+            self._warned_for.add(refused)
         host = refused.split("'")[1] if refused.count("'") >= 2 else url[:64]
         if host not in self._warned and len(self._warned) < 1000:
             self._warned.add(host)

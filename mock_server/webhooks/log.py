@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,27 +54,68 @@ class Attempt:
         }
 
 
+#: What a log calls before every read: it logs what is due but not yet written.
+Settle = Callable[[], object]
+#: A refused attempt as the log keeps it: (event, task id, url, at_ns, error).
+Refused = tuple[str, str, str, int, str]
+
+
+def refused_attempt(event: str, task_id: str, url: str, at_ns: int, error: str) -> Attempt:
+    """The first attempt of ``event`` to a refused endpoint: not sent, rejected."""
+    return Attempt(event, task_id, url, 1, at_ns, None, error, 0.0, "rejected")
+
+
+def _attempt(entry: Attempt | Refused) -> Attempt:
+    return entry if type(entry) is Attempt else refused_attempt(*entry)  # type: ignore[misc]
+
+
 class DeliveryLog:
-    """The last ``size`` attempts, oldest first; ``count`` counts every attempt ever made."""
+    """The last ``size`` attempts, oldest first; ``count`` counts every attempt ever made.
+
+    ``settle``, when set, is called before every read (the dispatcher's refused lane, whose
+    lines are written after their instant: ``refused_lane``).
+    """
 
     def __init__(self, size: int) -> None:
-        self._entries: deque[Attempt] = deque(maxlen=max(1, size))
-        self.count = 0
+        self._entries: deque[Attempt | Refused] = deque(maxlen=max(1, size))
+        self._count = 0
+        self.settle: Settle | None = None
 
     def record(self, attempt: Attempt) -> None:
         """Add an attempt."""
         self._entries.append(attempt)
-        self.count += 1
+        self._count += 1
+
+    def record_refused(
+        self, task_id: str, url: str, error: str, lines: list[tuple[int, str]]
+    ) -> None:
+        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``
+        (kept as tuples until read: the refused lane logs three per task, most of them never
+        read)."""
+        self._entries.extend([(event, task_id, url, at, error) for at, event in lines])
+        self._count += len(lines)
+
+    @property
+    def count(self) -> int:
+        """Attempts made since the last clear."""
+        self._settle()
+        return self._count
 
     def clear(self) -> None:
         """Forget every attempt."""
         self._entries.clear()
-        self.count = 0
+        self._count = 0
+
+    def _settle(self) -> None:
+        if self.settle is not None:
+            self.settle()
 
     def __iter__(self) -> Iterator[Attempt]:
-        return iter(list(self._entries))
+        self._settle()
+        return iter([_attempt(entry) for entry in self._entries])
 
     def __len__(self) -> int:
+        self._settle()
         return len(self._entries)
 
     def for_task(self, task_id: str) -> list[Attempt]:

@@ -20,6 +20,7 @@ from mock_server.settings import Settings
 from mock_server.webhooks import events
 from mock_server.webhooks.chaos import Chaos
 from mock_server.webhooks.events import Event
+from mock_server.webhooks.refused_lane import RefusedLane
 
 
 class Result(StrEnum):
@@ -96,6 +97,8 @@ class Schedule:
     """
 
     def __init__(self, settings: Settings) -> None:
+        #: Events to endpoints the policy refuses (see :meth:`plan`).
+        self.lane = RefusedLane()
         self.configure(settings)
         self.queues: dict[str, TaskQueue] = {}
         self._fresh: dict[str, TaskRecord] = {}
@@ -116,6 +119,7 @@ class Schedule:
         self.max_attempts = max(1, settings.webhook_attempts)
         self.retry_ns = to_ns(max(0.0, settings.webhook_retry_delay))
         self.chaos = Chaos(settings)
+        self.lane.configure(self.mode == "terminal", self.cancel_status.value)
 
     def clear(self) -> None:
         """Forget everything; attempts in flight report to a dead epoch and are dropped."""
@@ -124,36 +128,57 @@ class Schedule:
         self._done.clear()
         self._heap.clear()
         self._parked.clear()
+        self.lane.clear()
         self.epoch += 1
 
     def knows(self, task_id: str) -> bool:
         """Whether ``task_id`` is planned here or already concluded (shared stores)."""
-        return task_id in self.queues or task_id in self._fresh or task_id in self._done
+        known = task_id in self.queues or task_id in self._fresh or task_id in self._done
+        return known or self.lane.knows(task_id)
 
     def forget(self, task_id: str) -> None:
         """A task left the store: drop what is kept of it once nothing is in flight (its
         ``_done`` mark, a plan not yet started); an active queue finishes on its own."""
         self._done.discard(task_id)
         self._fresh.pop(task_id, None)
+        self.lane.forget(task_id)
 
     # -- planning ---------------------------------------------------------------------------
 
-    def plan(self, record: TaskRecord) -> None:
-        """(Re)build ``record``'s queue from its transitions; keep an attempt in flight."""
+    def steps(self, record: TaskRecord) -> list[Event]:
+        """``record``'s events in this schedule's event mode."""
+        return events.task_events(record, self.mode, self.cancel_status)
+
+    def plan(self, record: TaskRecord, refused: bool = False) -> bool:
+        """(Re)build ``record``'s queue from its transitions; keep an attempt in flight.
+
+        ``refused``: the policy refuses the task's endpoint, so nothing will be sent; unless
+        delay or reorder chaos is on, its events then go to :attr:`lane`, which concludes
+        them after they fall due, without a queue or a job (``RefusedLane.due``). Returns
+        whether they did (then no sender need wake for them).
+        """
         task_id = record.task_id
+        if refused and record.webhook is not None and self.lane_open():
+            self.lane.plan(record)
+            return True
         if record.webhook is None or task_id in self._done:
-            return
+            return False
         queue = self.queues.get(task_id)
         if queue is None and not self.chaos.delay_share:
             self._defer(record)
-            return
+            return False
         if queue is None:
             queue = self.queues[task_id] = TaskQueue(record)
         self._replan(queue, record)
+        return False
+
+    def lane_open(self) -> bool:
+        """Whether refused events may take the lane (no chaos that would change them)."""
+        return not self.chaos.delay_share and not self.chaos.reorder_share
 
     def _defer(self, record: TaskRecord) -> None:
         """A task with no queue yet: one heap entry at its first event (the request path)."""
-        steps = events.task_events(record, self.mode, self.cancel_status)
+        steps = self.steps(record)
         if not steps:
             self._fresh.pop(record.task_id, None)
             return
@@ -190,8 +215,8 @@ class Schedule:
     def redeliver(self, record: TaskRecord, reached: list[Event], now: int) -> None:
         """Queue ``reached`` events of ``record`` once more, due now."""
         queue = self.queues.get(record.task_id)
-        if queue is None and record.task_id in self._done:
-            self._done.discard(record.task_id)
+        if queue is None and (record.task_id in self._done or self.lane.knows(record.task_id)):
+            self._done.discard(record.task_id)  # its own events are concluded (or the lane's)
             queue = self.queues[record.task_id] = TaskQueue(record, sent=frozenset(Status))
         elif queue is None:
             queue = self._materialize(record)
@@ -233,7 +258,14 @@ class Schedule:
         return self._live(entry) is None
 
     def next_due(self) -> int | None:
-        """The earliest virtual instant something is due, or None."""
+        """The earliest virtual instant something is due (the lane's included), or None."""
+        mine, lane = self.sending_due(), self.lane.next_due()
+        if mine is None or lane is None:
+            return lane if mine is None else mine
+        return min(mine, lane)
+
+    def sending_due(self) -> int | None:
+        """The earliest virtual instant an attempt is due (not counting the lane), or None."""
         while self._heap and self._stale(self._heap[0]):
             heapq.heappop(self._heap)
         return self._heap[0][0] if self._heap else None
@@ -355,4 +387,4 @@ class Schedule:
         waiting = sum(
             len(events.task_events(r, self.mode, self.cancel_status)) for r in self._fresh.values()
         )
-        return waiting + sum(len(q.items) for q in self.queues.values())
+        return waiting + sum(len(q.items) for q in self.queues.values()) + self.lane.queued()

@@ -37,7 +37,7 @@ from mock_server.domain.store import TaskStore
 from mock_server.domain.write_behind import WriteBehind
 from mock_server.webhooks import events
 from mock_server.webhooks.events import Event
-from mock_server.webhooks.log import Attempt
+from mock_server.webhooks.log import Attempt, Settle, refused_attempt
 from mock_server.webhooks.schedule import Job, Schedule
 
 #: How often a process looks for tasks created elsewhere (wall seconds).
@@ -186,14 +186,23 @@ class StoreDeliveryLog:
         self.store = store
         self.size = max(1, size)
         self._behind = WriteBehind(store, LOG, self.size)
+        self.settle: Settle | None = None  # as DeliveryLog's: called before every read
 
     def record(self, attempt: Attempt) -> None:
         """Add an attempt (written behind, in batches; this process's reads flush first)."""
         self._behind.add(json.dumps(dataclasses.astuple(attempt), separators=(",", ":")))
 
+    def record_refused(
+        self, task_id: str, url: str, error: str, lines: list[tuple[int, str]]
+    ) -> None:
+        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``."""
+        for at, event in lines:
+            self.record(refused_attempt(event, task_id, url, at, error))
+
     @property
     def count(self) -> int:
         """Attempts made by every process since the last reset."""
+        self._settle()
         self._behind.flush()
         return self.store.log_count(LOG)
 
@@ -201,7 +210,12 @@ class StoreDeliveryLog:
         """Drop what is queued: a reset clears the store."""
         self._behind.drop()
 
+    def _settle(self) -> None:
+        if self.settle is not None:
+            self.settle()
+
     def _all(self) -> list[Attempt]:
+        self._settle()
         self._behind.flush()
         return [Attempt(*json.loads(text)) for text in self.store.tail(LOG, self.size)]
 

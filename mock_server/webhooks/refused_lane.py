@@ -1,0 +1,186 @@
+"""The refused lane: events to an endpoint the policy refuses, concluded after they fall due.
+
+Nothing is ever sent to such an endpoint (the fake is offline by default, and the seed's own
+``webhook.site`` endpoint is one), yet each event is logged as "not sent", at the instant it
+fell due, as the real service would have tried it then. The general schedule
+(:mod:`.schedule`) builds a task queue, a job per attempt and a pass through the sender's
+loop for that, and the sender woke for every new task; here a new task is one heap entry,
+its events are worked out when its first one is concluded, and an event is one log line.
+Since each line carries the event's own instant, the lane need not be worked off the moment
+an event falls due: the sender does it in batches, and every read of the delivery log does
+it first (``DeliveryLog.settle``), so a reader never misses a line that is due.
+
+Pure: no I/O, no waiting (the dispatcher logs what :meth:`RefusedLane.due` returns).
+Redeliveries and chaos are not the lane's: a redelivery goes through the schedule (which
+knows the task's own events are planned here), and with delay or reorder chaos on, every
+event stays in the schedule, where chaos applies.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from dataclasses import dataclass
+from typing import Final
+
+from mock_server.domain.models import Status, TaskRecord
+
+#: Events the sender concludes per turn (a backlog is worked off in turns).
+LANE_BATCH: Final = 256
+#: A task's event as the lane keeps it: (virtual instant, status shown).
+Line = tuple[int, str]
+
+_PENDING: Final = Status.PENDING.value
+_PROCESSING: Final = Status.PROCESSING.value
+_COMPLETED: Final = Status.COMPLETED.value
+_FAILED: Final = Status.FAILED.value
+_TERMINAL: Final = frozenset(status.value for status in Status if status.terminal)
+
+
+def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> list[Line]:
+    """``events.task_events`` as (instant, status value) pairs, without building an event
+    per status (the lane's hot path; a test checks the two agree on every record)."""
+    created = record.created_at
+    cancelled = record.cancelled_at
+    if cancelled is not None:
+        steps = [(created, _PENDING), (cancelled, cancel_status)]
+    else:
+        steps = [(created, _PENDING)]
+        if record.start_at is not None:
+            steps.append((record.start_at, _PROCESSING))
+        if record.end_at is not None:
+            steps.append((record.end_at, _FAILED if record.failure else _COMPLETED))
+    kept = [step for step, after in itertools.pairwise(steps) if after[0] > step[0]]
+    kept.append(steps[-1])  # a status that lasts no time sends no event
+    if terminal_only:
+        return [step for step in kept if step[1] in _TERMINAL]
+    return kept
+
+
+@dataclass(slots=True)
+class _Plan:
+    """A task's events (None: not worked out yet), how many are concluded, and the statuses
+    concluded before its last re-plan."""
+
+    record: TaskRecord
+    todo: list[Line] | None = None
+    done: int = 0
+    sent: frozenset[str] = frozenset()
+    token: int = 0
+
+
+class RefusedLane:
+    """Per task, the events still due; one heap of (due, seq, task id, token).
+
+    :meth:`configure` sets the event mode and the status a cancel shows (the schedule's).
+    """
+
+    def __init__(self) -> None:
+        self.terminal_only = False
+        self.cancel_status = _FAILED
+        self._plans: dict[str, _Plan] = {}
+        #: Tasks whose terminal event was concluded here (a later change plans nothing).
+        self._done: set[str] = set()
+        self._heap: list[tuple[int, int, str, int]] = []
+        self._seq = 0
+
+    def configure(self, terminal_only: bool, cancel_status: str) -> None:
+        """Send only terminal events or all; the status a cancelled task's event shows."""
+        self.terminal_only, self.cancel_status = terminal_only, cancel_status
+
+    def steps(self, record: TaskRecord) -> list[Line]:
+        """``record``'s events in this lane's mode."""
+        return lines(record, self.terminal_only, self.cancel_status)
+
+    def plan(self, record: TaskRecord) -> None:
+        """Plan a new task (its first event is due at its creation), or plan a changed one
+        again, less the statuses already concluded."""
+        task_id = record.task_id
+        if task_id in self._done:
+            return
+        plan = self._plans.get(task_id)
+        if plan is None:
+            self._plans[task_id] = _Plan(record)
+            self._seq += 1
+            heapq.heappush(self._heap, (record.created_at, self._seq, task_id, 0))
+            return
+        old = plan.todo[: plan.done] if plan.todo is not None else []
+        sent = plan.sent | {status for _, status in old}
+        todo = [step for step in self.steps(record) if step[1] not in sent]
+        plan.record, plan.todo, plan.done, plan.sent = record, todo, 0, sent
+        plan.token += 1
+        if todo:
+            self._seq += 1
+            heapq.heappush(self._heap, (todo[0][0], self._seq, task_id, plan.token))
+        else:
+            self._finish(task_id, plan, None)
+
+    def due(self, now: int, limit: int) -> list[tuple[TaskRecord, list[Line]]]:
+        """The events due at ``now``, per task (each task's in order, tasks in the order
+        their earliest due event fell due), each concluded; about ``limit`` events at most
+        (a task's due events are concluded together)."""
+        found: list[tuple[TaskRecord, list[Line]]] = []
+        heap, plans, count = self._heap, self._plans, 0
+        while heap and heap[0][0] <= now and count < limit:
+            _, _, task_id, token = heapq.heappop(heap)
+            plan = plans.get(task_id)
+            if plan is None or plan.token != token:
+                continue  # planned again or forgotten since
+            todo = plan.todo
+            if todo is None:
+                todo = plan.todo = self.steps(plan.record)
+            first = last = plan.done
+            while last < len(todo) and todo[last][0] <= now:
+                last += 1
+            plan.done = last
+            if last > first:
+                found.append((plan.record, todo[first:last]))
+                count += last - first
+            if last < len(todo):  # not due yet (a first status lasting no time sends none)
+                self._seq += 1
+                heapq.heappush(heap, (todo[last][0], self._seq, task_id, token))
+            else:
+                self._finish(task_id, plan, todo[-1][1] if todo else None)
+        return found
+
+    def _finish(self, task_id: str, plan: _Plan, last: str | None) -> None:
+        del self._plans[task_id]
+        if last in _TERMINAL or not plan.sent.isdisjoint(_TERMINAL):
+            self._done.add(task_id)
+
+    def next_due(self) -> int | None:
+        """The earliest instant an event may be due here, or None."""
+        heap, plans = self._heap, self._plans
+        while heap:
+            _, _, task_id, token = heap[0]
+            plan = plans.get(task_id)
+            if plan is not None and plan.token == token:
+                return heap[0][0]
+            heapq.heappop(heap)
+        return None
+
+    def knows(self, task_id: str) -> bool:
+        """Whether ``task_id``'s events are (or were) planned here."""
+        return task_id in self._plans or task_id in self._done
+
+    def forget(self, task_id: str) -> None:
+        """A task left the store: drop its mark, and its plan if nothing was concluded yet
+        (as the schedule drops a plan not yet started; one under way runs to its end)."""
+        self._done.discard(task_id)
+        plan = self._plans.get(task_id)
+        if plan is not None and not plan.sent and not plan.done:
+            del self._plans[task_id]
+
+    def queued(self) -> int:
+        """Events still to conclude."""
+        count = 0
+        for plan in self._plans.values():
+            todo = plan.todo if plan.todo is not None else self.steps(plan.record)
+            count += len(todo) - plan.done
+        return count
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._plans.clear()
+        self._done.clear()
+        self._heap.clear()
