@@ -72,7 +72,9 @@ class Dispatcher(BackendObserver):
     def task_created(self, record: TaskRecord) -> None:
         hook = record.webhook
         if hook is not None:
-            refused = bool(self.refusal(hook.endpoint))
+            refused = self.refusal(hook.endpoint)
+            if refused:
+                self._warn_once(hook.endpoint, refused)
             with self._lock:
                 laned = self.schedule.plan(record, refused)
                 wake = not laned or not self._lane_armed
@@ -245,13 +247,11 @@ class Dispatcher(BackendObserver):
         """:meth:`conclude_lane` without building attempts unless asked; how many."""
         count = 0
         with self._lock:
-            log = self.log
-            for record, due in self.schedule.lane.due(self.now(), limit):
+            record_refused = self.log.record_refused
+            for record, refused, due in self.schedule.lane.due(self.now(), limit):
                 task_id = record.task_id
                 url = record.webhook.endpoint if record.webhook is not None else ""
-                refused = self.refusal(url) or "not sent: the endpoint was refused"
-                self._warn_once(url, refused)
-                log.record_refused(task_id, url, refused, due)
+                record_refused(task_id, url, refused, due)
                 if made is not None:
                     made += [refused_attempt(s, task_id, url, at, refused) for at, s in due]
                 count += len(due)

@@ -56,8 +56,9 @@ class Attempt:
 
 #: What a log calls before every read: it logs what is due but not yet written.
 Settle = Callable[[], object]
-#: A refused attempt as the log keeps it: (event, task id, url, at_ns, error).
-Refused = tuple[str, str, str, int, str]
+#: Refused attempts of one task as the log keeps them: (task id, url, error, lines), each
+#: line an (instant, event) pair.
+Refused = tuple[str, str, str, tuple[tuple[int, str], ...]]
 
 
 def refused_attempt(event: str, task_id: str, url: str, at_ns: int, error: str) -> Attempt:
@@ -65,35 +66,50 @@ def refused_attempt(event: str, task_id: str, url: str, at_ns: int, error: str) 
     return Attempt(event, task_id, url, 1, at_ns, None, error, 0.0, "rejected")
 
 
-def _attempt(entry: Attempt | Refused) -> Attempt:
-    return entry if type(entry) is Attempt else refused_attempt(*entry)  # type: ignore[misc]
-
-
 class DeliveryLog:
     """The last ``size`` attempts, oldest first; ``count`` counts every attempt ever made.
 
-    ``settle``, when set, is called before every read (the dispatcher's refused lane, whose
-    lines are written after their instant: ``refused_lane``).
+    Refused attempts are kept one entry per task and turn of the refused lane, as plain
+    tuples (nothing for the garbage collector to walk), and become :class:`Attempt` objects
+    when read. ``settle``, when set, is called before every read (the dispatcher's refused
+    lane, whose lines are written after their instant: ``refused_lane``).
     """
 
     def __init__(self, size: int) -> None:
-        self._entries: deque[Attempt | Refused] = deque(maxlen=max(1, size))
+        self._size = max(1, size)
+        self._entries: deque[Attempt | Refused] = deque()
+        #: Attempts held, and how many of the oldest entry's lines were dropped already.
+        self._held = 0
+        self._skip = 0
         self._count = 0
         self.settle: Settle | None = None
 
     def record(self, attempt: Attempt) -> None:
         """Add an attempt."""
         self._entries.append(attempt)
-        self._count += 1
+        self._grew(1)
 
     def record_refused(
-        self, task_id: str, url: str, error: str, lines: list[tuple[int, str]]
+        self, task_id: str, url: str, error: str, lines: tuple[tuple[int, str], ...]
     ) -> None:
-        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``
-        (kept as tuples until read: the refused lane logs three per task, most of them never
-        read)."""
-        self._entries.extend([(event, task_id, url, at, error) for at, event in lines])
-        self._count += len(lines)
+        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``."""
+        self._entries.append((task_id, url, error, lines))
+        self._grew(len(lines))
+
+    def _grew(self, lines: int) -> None:
+        self._count += lines
+        self._held += lines
+        while self._held > self._size:  # drop the oldest attempts
+            first = self._entries[0]
+            left = 1 if isinstance(first, Attempt) else len(first[3]) - self._skip
+            excess = self._held - self._size
+            if left <= excess:
+                self._entries.popleft()
+                self._held -= left
+                self._skip = 0
+            else:
+                self._skip += excess
+                self._held -= excess
 
     @property
     def count(self) -> int:
@@ -104,7 +120,7 @@ class DeliveryLog:
     def clear(self) -> None:
         """Forget every attempt."""
         self._entries.clear()
-        self._count = 0
+        self._count = self._held = self._skip = 0
 
     def _settle(self) -> None:
         if self.settle is not None:
@@ -112,11 +128,20 @@ class DeliveryLog:
 
     def __iter__(self) -> Iterator[Attempt]:
         self._settle()
-        return iter([_attempt(entry) for entry in self._entries])
+        found: list[Attempt] = []
+        skip = self._skip
+        for entry in self._entries:
+            if isinstance(entry, Attempt):
+                found.append(entry)
+                continue
+            task_id, url, error, lines = entry
+            found += [refused_attempt(e, task_id, url, at, error) for at, e in lines[skip:]]
+            skip = 0
+        return iter(found)
 
     def __len__(self) -> int:
         self._settle()
-        return len(self._entries)
+        return self._held
 
     def for_task(self, task_id: str) -> list[Attempt]:
         """The attempts for one task, oldest first."""

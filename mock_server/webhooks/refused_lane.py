@@ -37,7 +37,7 @@ _FAILED: Final = Status.FAILED.value
 _TERMINAL: Final = frozenset(status.value for status in Status if status.terminal)
 
 
-def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> list[Line]:
+def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> tuple[Line, ...]:
     """``events.task_events`` as (instant, status value) pairs, without building an event
     per status (the lane's hot path; a test checks the two agree on every record)."""
     created = record.created_at
@@ -53,17 +53,18 @@ def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> list[L
     kept = [step for step, after in itertools.pairwise(steps) if after[0] > step[0]]
     kept.append(steps[-1])  # a status that lasts no time sends no event
     if terminal_only:
-        return [step for step in kept if step[1] in _TERMINAL]
-    return kept
+        return tuple(step for step in kept if step[1] in _TERMINAL)
+    return tuple(kept)  # atomic all through: the collector stops tracking it
 
 
 @dataclass(slots=True)
 class _Plan:
-    """A task's events (None: not worked out yet), how many are concluded, and the statuses
-    concluded before its last re-plan."""
+    """A task's events (None: not worked out yet), how many are concluded, the statuses
+    concluded before its last re-plan, and why its endpoint is refused."""
 
     record: TaskRecord
-    todo: list[Line] | None = None
+    reason: str
+    todo: tuple[Line, ...] | None = None
     done: int = 0
     sent: frozenset[str] = frozenset()
     token: int = 0
@@ -88,25 +89,25 @@ class RefusedLane:
         """Send only terminal events or all; the status a cancelled task's event shows."""
         self.terminal_only, self.cancel_status = terminal_only, cancel_status
 
-    def steps(self, record: TaskRecord) -> list[Line]:
+    def steps(self, record: TaskRecord) -> tuple[Line, ...]:
         """``record``'s events in this lane's mode."""
         return lines(record, self.terminal_only, self.cancel_status)
 
-    def plan(self, record: TaskRecord) -> None:
+    def plan(self, record: TaskRecord, reason: str) -> None:
         """Plan a new task (its first event is due at its creation), or plan a changed one
-        again, less the statuses already concluded."""
+        again, less the statuses already concluded; ``reason``: why its endpoint is refused."""
         task_id = record.task_id
         if task_id in self._done:
             return
         plan = self._plans.get(task_id)
         if plan is None:
-            self._plans[task_id] = _Plan(record)
+            self._plans[task_id] = _Plan(record, reason)
             self._seq += 1
             heapq.heappush(self._heap, (record.created_at, self._seq, task_id, 0))
             return
         old = plan.todo[: plan.done] if plan.todo is not None else []
         sent = plan.sent | {status for _, status in old}
-        todo = [step for step in self.steps(record) if step[1] not in sent]
+        todo = tuple(step for step in self.steps(record) if step[1] not in sent)
         plan.record, plan.todo, plan.done, plan.sent = record, todo, 0, sent
         plan.token += 1
         if todo:
@@ -115,11 +116,11 @@ class RefusedLane:
         else:
             self._finish(task_id, plan, None)
 
-    def due(self, now: int, limit: int) -> list[tuple[TaskRecord, list[Line]]]:
-        """The events due at ``now``, per task (each task's in order, tasks in the order
-        their earliest due event fell due), each concluded; about ``limit`` events at most
-        (a task's due events are concluded together)."""
-        found: list[tuple[TaskRecord, list[Line]]] = []
+    def due(self, now: int, limit: int) -> list[tuple[TaskRecord, str, tuple[Line, ...]]]:
+        """The events due at ``now``, per task with its refusal reason (each task's in order,
+        tasks in the order their earliest due event fell due), each concluded; about
+        ``limit`` events at most (a task's due events are concluded together)."""
+        found: list[tuple[TaskRecord, str, tuple[Line, ...]]] = []
         heap, plans, count = self._heap, self._plans, 0
         while heap and heap[0][0] <= now and count < limit:
             _, _, task_id, token = heapq.heappop(heap)
@@ -134,7 +135,7 @@ class RefusedLane:
                 last += 1
             plan.done = last
             if last > first:
-                found.append((plan.record, todo[first:last]))
+                found.append((plan.record, plan.reason, todo[first:last]))
                 count += last - first
             if last < len(todo):  # not due yet (a first status lasting no time sends none)
                 self._seq += 1

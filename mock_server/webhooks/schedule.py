@@ -149,17 +149,17 @@ class Schedule:
         """``record``'s events in this schedule's event mode."""
         return events.task_events(record, self.mode, self.cancel_status)
 
-    def plan(self, record: TaskRecord, refused: bool = False) -> bool:
+    def plan(self, record: TaskRecord, refused: str = "") -> bool:
         """(Re)build ``record``'s queue from its transitions; keep an attempt in flight.
 
-        ``refused``: the policy refuses the task's endpoint, so nothing will be sent; unless
+        ``refused``: why the policy refuses the task's endpoint (nothing will be sent); unless
         delay or reorder chaos is on, its events then go to :attr:`lane`, which concludes
         them after they fall due, without a queue or a job (``RefusedLane.due``). Returns
         whether they did (then no sender need wake for them).
         """
         task_id = record.task_id
         if refused and record.webhook is not None and self.lane_open():
-            self.lane.plan(record)
+            self.lane.plan(record, refused)
             return True
         if record.webhook is None or task_id in self._done:
             return False

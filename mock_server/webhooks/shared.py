@@ -193,7 +193,7 @@ class StoreDeliveryLog:
         self._behind.add(json.dumps(dataclasses.astuple(attempt), separators=(",", ":")))
 
     def record_refused(
-        self, task_id: str, url: str, error: str, lines: list[tuple[int, str]]
+        self, task_id: str, url: str, error: str, lines: tuple[tuple[int, str], ...]
     ) -> None:
         """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``."""
         for at, event in lines:

@@ -18,6 +18,7 @@ from mock_server.domain.render import rfc3339
 from mock_server.webhooks import Dispatcher
 from mock_server.webhooks.background import Background
 from mock_server.webhooks.events import task_events
+from mock_server.webhooks.log import Attempt, DeliveryLog, refused_attempt
 from mock_server.webhooks.refused_lane import RefusedLane, lines
 from tests.conftest import KEY, seed_request
 
@@ -70,17 +71,19 @@ def test_lines_are_the_events_of_every_record(
 ) -> None:
     r = record(start=start, run=run, cancelled=cancelled, failed=failed)
     expected = [(e.at_ns, e.status.value) for e in task_events(r, mode, cancel_status)]
-    assert lines(r, mode == "terminal", cancel_status.value) == expected
+    assert list(lines(r, mode == "terminal", cancel_status.value)) == expected
 
 
 def drain(lane: RefusedLane, now: int) -> list[tuple[str, int, str]]:
-    return [(r.task_id, at, status) for r, due in lane.due(now, 1 << 30) for at, status in due]
+    due = lane.due(now, 1 << 30)
+    assert all(reason == "refused" for _, reason, _ in due)
+    return [(r.task_id, at, status) for r, _, lines in due for at, status in lines]
 
 
 def test_each_event_is_concluded_once_when_due() -> None:
     lane = RefusedLane()
-    lane.plan(record("a"))
-    lane.plan(record("b", start=T0 + 5 * NS))
+    lane.plan(record("a"), "refused")
+    lane.plan(record("b", start=T0 + 5 * NS), "refused")
     assert lane.queued() == 6
     assert drain(lane, T0) == [("a", T0, "pending"), ("b", T0, "pending")]
     assert drain(lane, T0) == []
@@ -95,27 +98,29 @@ def test_each_event_is_concluded_once_when_due() -> None:
     ]
     assert lane.queued() == 0
     assert lane.next_due() is None
-    lane.plan(record("a", cancelled=T0 + 50 * NS))  # a change after the end plans nothing
+    lane.plan(
+        record("a", cancelled=T0 + 50 * NS), "refused"
+    )  # a change after the end plans nothing
     assert drain(lane, T0 + 100 * NS) == []
 
 
 def test_a_change_keeps_what_was_concluded() -> None:
     lane = RefusedLane()
     r = record()
-    lane.plan(r)
+    lane.plan(r, "refused")
     assert [s for _, _, s in drain(lane, T0 + 2 * NS)] == ["pending", "processing"]
     r.cancelled_at = T0 + 3 * NS  # cancelled while processing
-    lane.plan(r)
+    lane.plan(r, "refused")
     assert drain(lane, T0 + 100 * NS) == [("t1", T0 + 3 * NS, "failed")]
     assert lane.knows("t1")
 
 
 def test_a_forgotten_task_is_dropped_unless_under_way() -> None:
     lane = RefusedLane()
-    lane.plan(record("fresh"))
-    lane.plan(record("started"))
+    lane.plan(record("fresh"), "refused")
+    lane.plan(record("started"), "refused")
     drain(lane, T0)
-    lane.plan(record("new"))
+    lane.plan(record("new"), "refused")
     lane.forget("new")
     lane.forget("started")  # its pending line is logged: it runs to its end
     assert drain(lane, T0 + 100 * NS) == [  # a task's due lines come together
@@ -124,6 +129,26 @@ def test_a_forgotten_task_is_dropped_unless_under_way() -> None:
         ("started", T0 + NS, "processing"),
         ("started", T0 + 11 * NS, "completed"),
     ]
+
+
+@given(
+    size=st.integers(1, 6),
+    writes=st.lists(st.integers(0, 3), max_size=12),  # 0: one attempt; n: a batch of n lines
+)
+def test_the_log_keeps_exactly_the_last_attempts(size: int, writes: list[int]) -> None:
+    log, every = DeliveryLog(size), list[Attempt]()
+    for number, width in enumerate(writes):
+        if width == 0:
+            attempt = Attempt("completed", f"t{number}", "http://h", 1, number, 200, "", 1.0, "ok")
+            log.record(attempt)
+            every.append(attempt)
+            continue
+        batch = tuple((number * 10 + i, "pending") for i in range(width))
+        log.record_refused(f"t{number}", "http://x", "no", batch)
+        every += [refused_attempt(e, f"t{number}", "http://x", at, "no") for at, e in batch]
+    assert list(log) == every[-size:]
+    assert len(log) == len(every[-size:])
+    assert log.count == len(every)
 
 
 async def _create(client: httpx.AsyncClient) -> dict[str, Any]:
