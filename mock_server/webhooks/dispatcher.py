@@ -245,16 +245,12 @@ class Dispatcher(BackendObserver):
 
     def _work_lane(self, limit: int, made: list[Attempt] | None = None) -> int:
         """:meth:`conclude_lane` without building attempts unless asked; how many."""
-        count = 0
         with self._lock:
-            record_refused = self.log.record_refused
-            for record, refused, due in self.schedule.lane.due(self.now(), limit):
-                task_id = record.task_id
-                url = record.webhook.endpoint if record.webhook is not None else ""
-                record_refused(task_id, url, refused, due)
-                if made is not None:
-                    made += [refused_attempt(s, task_id, url, at, refused) for at, s in due]
-                count += len(due)
+            due = self.schedule.lane.due(self.now(), limit)
+            count = self.log.record_refused(due)
+        if made is not None:
+            for task_id, url, refused, lines in due:
+                made += [refused_attempt(e, task_id, url, at, refused) for at, e in lines]
         return count
 
     def work_lane(self) -> int:

@@ -89,12 +89,12 @@ class DeliveryLog:
         self._entries.append(attempt)
         self._grew(1)
 
-    def record_refused(
-        self, task_id: str, url: str, error: str, lines: tuple[tuple[int, str], ...]
-    ) -> None:
-        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``."""
-        self._entries.append((task_id, url, error, lines))
-        self._grew(len(lines))
+    def record_refused(self, entries: list[Refused]) -> int:
+        """Add :func:`refused_attempt`'s attempt for each line of ``entries``; how many."""
+        self._entries.extend(entries)
+        lines = sum(len(entry[3]) for entry in entries)
+        self._grew(lines)
+        return lines
 
     def _grew(self, lines: int) -> None:
         self._count += lines

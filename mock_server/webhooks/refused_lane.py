@@ -5,7 +5,8 @@ Nothing is ever sent to such an endpoint (the fake is offline by default, and th
 fell due, as the real service would have tried it then. The general schedule
 (:mod:`.schedule`) builds a task queue, a job per attempt and a pass through the sender's
 loop for that, and the sender woke for every new task; here a new task is one heap entry,
-its events are worked out when its first one is concluded, and an event is one log line.
+its events are worked out once (while the new record is in the cache), and a turn of the
+lane is one log entry per task.
 Since each line carries the event's own instant, the lane need not be worked off the moment
 an event falls due: the sender does it in batches, and every read of the delivery log does
 it first (``DeliveryLog.settle``), so a reader never misses a line that is due.
@@ -19,11 +20,11 @@ event stays in the schedule, where chaos applies.
 from __future__ import annotations
 
 import heapq
-import itertools
 from dataclasses import dataclass
 from typing import Final
 
 from mock_server.domain.models import Status, TaskRecord
+from mock_server.webhooks.log import Refused
 
 #: Events the sender concludes per turn (a backlog is worked off in turns).
 LANE_BATCH: Final = 256
@@ -38,33 +39,45 @@ _TERMINAL: Final = frozenset(status.value for status in Status if status.termina
 
 
 def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> tuple[Line, ...]:
-    """``events.task_events`` as (instant, status value) pairs, without building an event
-    per status (the lane's hot path; a test checks the two agree on every record)."""
-    created = record.created_at
-    cancelled = record.cancelled_at
+    """``events.task_events`` as (instant, status value) pairs: the same statuses, a status
+    that lasts no time sending none, in straight-line code (the lane's hot path; a test checks
+    the two agree on every record). Atomic all through: the collector stops tracking it."""
+    created, cancelled = record.created_at, record.cancelled_at
     if cancelled is not None:
-        steps = [(created, _PENDING), (cancelled, cancel_status)]
-    else:
-        steps = [(created, _PENDING)]
-        if record.start_at is not None:
-            steps.append((record.start_at, _PROCESSING))
-        if record.end_at is not None:
-            steps.append((record.end_at, _FAILED if record.failure else _COMPLETED))
-    kept = [step for step, after in itertools.pairwise(steps) if after[0] > step[0]]
-    kept.append(steps[-1])  # a status that lasts no time sends no event
+        if terminal_only or cancelled <= created:
+            return ((cancelled, cancel_status),)
+        return ((created, _PENDING), (cancelled, cancel_status))
+    start, end = record.start_at, record.end_at
+    if start is None or end is None:  # still waiting, or never ending
+        if terminal_only:
+            return ()
+        if start is None:
+            return ((created, _PENDING),)
+        return (
+            ((created, _PENDING), (start, _PROCESSING))
+            if start > created
+            else ((start, _PROCESSING),)
+        )
+    final = (end, _FAILED if record.failure else _COMPLETED)
     if terminal_only:
-        return tuple(step for step in kept if step[1] in _TERMINAL)
-    return tuple(kept)  # atomic all through: the collector stops tracking it
+        return (final,)
+    if start > created:
+        return (
+            ((created, _PENDING), (start, _PROCESSING), final)
+            if end > start
+            else ((created, _PENDING), final)
+        )
+    return ((start, _PROCESSING), final) if end > start else (final,)
 
 
 @dataclass(slots=True)
 class _Plan:
-    """A task's events (None: not worked out yet), how many are concluded, the statuses
-    concluded before its last re-plan, and why its endpoint is refused."""
+    """A task's events, how many are concluded, the statuses concluded before its last
+    re-plan, and why its endpoint is refused."""
 
-    record: TaskRecord
+    url: str
     reason: str
-    todo: tuple[Line, ...] | None = None
+    todo: tuple[Line, ...]
     done: int = 0
     sent: frozenset[str] = frozenset()
     token: int = 0
@@ -93,22 +106,24 @@ class RefusedLane:
         """``record``'s events in this lane's mode."""
         return lines(record, self.terminal_only, self.cancel_status)
 
-    def plan(self, record: TaskRecord, reason: str) -> None:
-        """Plan a new task (its first event is due at its creation), or plan a changed one
-        again, less the statuses already concluded; ``reason``: why its endpoint is refused."""
+    def plan(self, record: TaskRecord, url: str, reason: str) -> None:
+        """Plan a new task, or plan a changed one again, less the statuses already
+        concluded; ``reason``: why its endpoint ``url`` is refused."""
         task_id = record.task_id
         if task_id in self._done:
             return
         plan = self._plans.get(task_id)
-        if plan is None:
-            self._plans[task_id] = _Plan(record, reason)
-            self._seq += 1
-            heapq.heappush(self._heap, (record.created_at, self._seq, task_id, 0))
+        if plan is None:  # worked out now, while the new record is in the cache
+            todo = self.steps(record)
+            if todo:
+                self._plans[task_id] = _Plan(url, reason, todo)
+                self._seq += 1
+                heapq.heappush(self._heap, (todo[0][0], self._seq, task_id, 0))
             return
-        old = plan.todo[: plan.done] if plan.todo is not None else []
+        old = plan.todo[: plan.done]
         sent = plan.sent | {status for _, status in old}
         todo = tuple(step for step in self.steps(record) if step[1] not in sent)
-        plan.record, plan.todo, plan.done, plan.sent = record, todo, 0, sent
+        plan.todo, plan.done, plan.sent = todo, 0, sent
         plan.token += 1
         if todo:
             self._seq += 1
@@ -116,11 +131,12 @@ class RefusedLane:
         else:
             self._finish(task_id, plan, None)
 
-    def due(self, now: int, limit: int) -> list[tuple[TaskRecord, str, tuple[Line, ...]]]:
-        """The events due at ``now``, per task with its refusal reason (each task's in order,
-        tasks in the order their earliest due event fell due), each concluded; about
-        ``limit`` events at most (a task's due events are concluded together)."""
-        found: list[tuple[TaskRecord, str, tuple[Line, ...]]] = []
+    def due(self, now: int, limit: int) -> list[Refused]:
+        """The events due at ``now`` as the delivery log keeps them, one entry per task
+        (task id, url, refusal reason, its due lines in order; tasks in the order their
+        earliest due event fell due), each concluded; about ``limit`` events at most (a task's
+        due events are concluded together)."""
+        found: list[Refused] = []
         heap, plans, count = self._heap, self._plans, 0
         while heap and heap[0][0] <= now and count < limit:
             _, _, task_id, token = heapq.heappop(heap)
@@ -128,16 +144,14 @@ class RefusedLane:
             if plan is None or plan.token != token:
                 continue  # planned again or forgotten since
             todo = plan.todo
-            if todo is None:
-                todo = plan.todo = self.steps(plan.record)
             first = last = plan.done
             while last < len(todo) and todo[last][0] <= now:
                 last += 1
             plan.done = last
             if last > first:
-                found.append((plan.record, plan.reason, todo[first:last]))
+                found.append((task_id, plan.url, plan.reason, todo[first:last]))
                 count += last - first
-            if last < len(todo):  # not due yet (a first status lasting no time sends none)
+            if last < len(todo):
                 self._seq += 1
                 heapq.heappush(heap, (todo[last][0], self._seq, task_id, token))
             else:
@@ -176,8 +190,7 @@ class RefusedLane:
         """Events still to conclude."""
         count = 0
         for plan in self._plans.values():
-            todo = plan.todo if plan.todo is not None else self.steps(plan.record)
-            count += len(todo) - plan.done
+            count += len(plan.todo) - plan.done
         return count
 
     def clear(self) -> None:

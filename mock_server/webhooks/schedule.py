@@ -159,7 +159,7 @@ class Schedule:
         """
         task_id = record.task_id
         if refused and record.webhook is not None and self.lane_open():
-            self.lane.plan(record, refused)
+            self.lane.plan(record, record.webhook.endpoint, refused)
             return True
         if record.webhook is None or task_id in self._done:
             return False

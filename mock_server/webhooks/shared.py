@@ -37,7 +37,7 @@ from mock_server.domain.store import TaskStore
 from mock_server.domain.write_behind import WriteBehind
 from mock_server.webhooks import events
 from mock_server.webhooks.events import Event
-from mock_server.webhooks.log import Attempt, Settle, refused_attempt
+from mock_server.webhooks.log import Attempt, Refused, Settle, refused_attempt
 from mock_server.webhooks.schedule import Job, Schedule
 
 #: How often a process looks for tasks created elsewhere (wall seconds).
@@ -192,12 +192,14 @@ class StoreDeliveryLog:
         """Add an attempt (written behind, in batches; this process's reads flush first)."""
         self._behind.add(json.dumps(dataclasses.astuple(attempt), separators=(",", ":")))
 
-    def record_refused(
-        self, task_id: str, url: str, error: str, lines: tuple[tuple[int, str], ...]
-    ) -> None:
-        """Add :func:`refused_attempt`'s attempt for each (instant, event) of ``lines``."""
-        for at, event in lines:
-            self.record(refused_attempt(event, task_id, url, at, error))
+    def record_refused(self, entries: list[Refused]) -> int:
+        """Add :func:`refused_attempt`'s attempt for each line of ``entries``; how many."""
+        count = 0
+        for task_id, url, error, lines in entries:
+            for at, event in lines:
+                self.record(refused_attempt(event, task_id, url, at, error))
+            count += len(lines)
+        return count
 
     @property
     def count(self) -> int:

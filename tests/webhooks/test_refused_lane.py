@@ -54,9 +54,9 @@ def record(
 
 
 @given(
-    start=st.none() | st.integers(0, 3).map(lambda n: T0 + n * NS // 2),
+    start=st.none() | st.integers(-1, 3).map(lambda n: T0 + n * NS // 2),
     run=st.integers(0, 3).map(lambda n: n * NS),
-    cancelled=st.none() | st.integers(0, 3).map(lambda n: T0 + n * NS),
+    cancelled=st.none() | st.integers(-1, 3).map(lambda n: T0 + n * NS),
     failed=st.booleans(),
     mode=st.sampled_from(["all", "terminal"]),
     cancel_status=st.sampled_from([Status.FAILED, Status.CANCELLED]),
@@ -76,14 +76,14 @@ def test_lines_are_the_events_of_every_record(
 
 def drain(lane: RefusedLane, now: int) -> list[tuple[str, int, str]]:
     due = lane.due(now, 1 << 30)
-    assert all(reason == "refused" for _, reason, _ in due)
-    return [(r.task_id, at, status) for r, _, lines in due for at, status in lines]
+    assert all(entry[1:3] == ("http://x", "refused") for entry in due)
+    return [(task_id, at, status) for task_id, _, _, lines in due for at, status in lines]
 
 
 def test_each_event_is_concluded_once_when_due() -> None:
     lane = RefusedLane()
-    lane.plan(record("a"), "refused")
-    lane.plan(record("b", start=T0 + 5 * NS), "refused")
+    lane.plan(record("a"), "http://x", "refused")
+    lane.plan(record("b", start=T0 + 5 * NS), "http://x", "refused")
     assert lane.queued() == 6
     assert drain(lane, T0) == [("a", T0, "pending"), ("b", T0, "pending")]
     assert drain(lane, T0) == []
@@ -98,29 +98,28 @@ def test_each_event_is_concluded_once_when_due() -> None:
     ]
     assert lane.queued() == 0
     assert lane.next_due() is None
-    lane.plan(
-        record("a", cancelled=T0 + 50 * NS), "refused"
-    )  # a change after the end plans nothing
+    # a change after the end plans nothing
+    lane.plan(record("a", cancelled=T0 + 50 * NS), "http://x", "refused")
     assert drain(lane, T0 + 100 * NS) == []
 
 
 def test_a_change_keeps_what_was_concluded() -> None:
     lane = RefusedLane()
     r = record()
-    lane.plan(r, "refused")
+    lane.plan(r, "http://x", "refused")
     assert [s for _, _, s in drain(lane, T0 + 2 * NS)] == ["pending", "processing"]
     r.cancelled_at = T0 + 3 * NS  # cancelled while processing
-    lane.plan(r, "refused")
+    lane.plan(r, "http://x", "refused")
     assert drain(lane, T0 + 100 * NS) == [("t1", T0 + 3 * NS, "failed")]
     assert lane.knows("t1")
 
 
 def test_a_forgotten_task_is_dropped_unless_under_way() -> None:
     lane = RefusedLane()
-    lane.plan(record("fresh"), "refused")
-    lane.plan(record("started"), "refused")
+    lane.plan(record("fresh"), "http://x", "refused")
+    lane.plan(record("started"), "http://x", "refused")
     drain(lane, T0)
-    lane.plan(record("new"), "refused")
+    lane.plan(record("new"), "http://x", "refused")
     lane.forget("new")
     lane.forget("started")  # its pending line is logged: it runs to its end
     assert drain(lane, T0 + 100 * NS) == [  # a task's due lines come together
@@ -144,7 +143,7 @@ def test_the_log_keeps_exactly_the_last_attempts(size: int, writes: list[int]) -
             every.append(attempt)
             continue
         batch = tuple((number * 10 + i, "pending") for i in range(width))
-        log.record_refused(f"t{number}", "http://x", "no", batch)
+        assert log.record_refused([(f"t{number}", "http://x", "no", batch)]) == width
         every += [refused_attempt(e, f"t{number}", "http://x", at, "no") for at, e in batch]
     assert list(log) == every[-size:]
     assert len(log) == len(every[-size:])
