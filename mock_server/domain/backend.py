@@ -30,6 +30,7 @@ from mock_server.domain.prepared import Prepared, PreparedMemo, prepare
 from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
+from mock_server.domain.shared_cache import CountsChanges, FinishedCache
 from mock_server.domain.shared_ledger import StoreLedger
 from mock_server.domain.shared_queue import StoreQueue
 from mock_server.domain.shared_rules import StoreFaultBook, StoreScenarioBook
@@ -107,6 +108,13 @@ class Backend:
             self.queue = SlotQueue(s.max_concurrent, self._started)
         if self.queue is not None:
             self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
+        #: Finished records kept here (a get of one makes no round trip): shared stores that
+        #: count their changes, without ``--retention`` (see ``domain/shared_cache.py``).
+        self.finished = (
+            FinishedCache(self.store)
+            if isinstance(self.store, CountsChanges) and not s.retention
+            else None
+        )
 
     @property
     def headers_honoured(self) -> bool:
@@ -357,7 +365,16 @@ class Backend:
             self._started(record)  # handed a slot elsewhere before it was stored
 
     def _get_shared(self, owner: str, task_id: str) -> TaskView:
-        """``get`` reading the record and the shared clock in one step."""
+        """``get`` reading the record and the shared clock in one step (none for a finished
+        record this process keeps)."""
+        finished = self.finished
+        if finished is not None:
+            kept = finished.get(task_id)
+            if kept is not None:
+                if kept.owner != owner:
+                    raise TaskNotFound(task_id)
+                return self.view(kept)
+            token = finished.token()
         record, raw = self.store.read(task_id, CLOCK_KEY)
         if isinstance(self.clock, StoreClock):
             self.clock.adopt(raw)
@@ -365,7 +382,10 @@ class Backend:
             raise TaskNotFound(task_id)
         if record.start_at is None and self.queue is not None:
             record = self.queue.resolve(record)  # waiting: its lane's hand-overs first
-        return self.view(record)
+        view = self.view(record)
+        if finished is not None and view.status.terminal:
+            finished.keep(token, record)
+        return view
 
     # -- shared helpers ---------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ Redis Cluster too (one shard then holds the fake's whole state).
 Layout: ``task:<id>`` the record as JSON, ``tasks`` a sorted set of ids scored by a creation
 sequence (``seq``: the cursor of :meth:`RedisStore.scan`), ``hooks`` the same for records
 with a webhook, ``n:<name>`` counters, ``claim:<key>`` (``SET NX``), ``kv:<key>``, and
-``log:<name>`` lists with ``logn:<name>`` counts.
+``log:<name>`` lists with ``logn:<name>`` counts. ``n:epoch`` moves after every change of a
+stored record (put, remove, clear): the finished-record cache's check
+(:mod:`mock_server.domain.shared_cache`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import redis
 
 from mock_server.domain.models import TaskRecord
+from mock_server.domain.shared_cache import EPOCH
 from mock_server.domain.store import DuplicateTask, Held, Hold, at_text
 from mock_server.stores import codec
 from mock_server.stores.wallets import OPS
@@ -167,6 +170,10 @@ class RedisStore:
         self._lane_lock = threading.Lock()
         p = self.prefix
         self._index, self._hooks, self._seq = p + "tasks", p + "hooks", p + "n:seq"
+        self._epoch = f"{p}n:{EPOCH}"
+        #: Changes this process made to stored records (put, remove, clear): with the store
+        #: counter ``n:epoch``, moved after each, what :class:`FinishedCache` checks.
+        self.changes = 0
 
     def _task(self, task_id: str) -> str:
         return f"{self.prefix}task:{task_id}"
@@ -207,7 +214,11 @@ class RedisStore:
         return bool(done > 0)
 
     def put(self, record: TaskRecord) -> None:
-        self._fast("SET", self._task(record.task_id), codec.dumps(record), "XX")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self._task(record.task_id), codec.dumps(record), xx=True)
+        pipe.incr(self._epoch)  # after the write: a reader of the new epoch sees the record
+        pipe.execute()
+        self.changes += 1
 
     def get(self, task_id: str) -> TaskRecord | None:
         raw = self._fast("GET", self._task(task_id))
@@ -223,7 +234,9 @@ class RedisStore:
         pipe.delete(self._task(task_id))
         pipe.zrem(self._index, task_id)
         pipe.zrem(self._hooks, task_id)
+        pipe.incr(self._epoch)
         pipe.execute()
+        self.changes += 1
 
     def scan(
         self, after: str | None = None, limit: int = 1000, *, hooks: bool = False
@@ -283,6 +296,8 @@ class RedisStore:
                 batch.clear()
         if batch:
             self.redis.unlink(*batch)
+        self.redis.incr(self._epoch)
+        self.changes += 1
 
     # -- counters, claims, kv, logs -----------------------------------------------------------
 
