@@ -31,7 +31,7 @@ from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
 from mock_server.domain.shared_cache import CountsChanges, FinishedCache
-from mock_server.domain.shared_ledger import StoreLedger
+from mock_server.domain.shared_ledger import BatchedAdd, StoreLedger
 from mock_server.domain.shared_queue import StoreQueue
 from mock_server.domain.shared_rules import StoreFaultBook, StoreScenarioBook
 from mock_server.domain.store import TaskStore
@@ -183,6 +183,39 @@ class Backend:
     ) -> TaskView:
         """:meth:`create` of a body :func:`~mock_server.domain.prepared.prepare` made ready
         (the web layer keeps them by raw bytes: a body sent again is not prepared again)."""
+        record, now = self._new_record(owner, prepared, base_url, scenario)
+        if self.shared:
+            self._add_shared(record, now)
+        else:
+            self.store.add(record)
+            self.ledger.freeze(record)
+        return self._created(record, now)
+
+    async def create_prepared_async(
+        self,
+        owner: str,
+        prepared: Prepared,
+        base_url: str,
+        *,
+        scenario: str | None = None,
+    ) -> TaskView:
+        """:meth:`create_prepared`, on Redis with its store step sent with the concurrent
+        requests' in one round trip per event-loop turn (elsewhere it is the same call)."""
+        store = self.store
+        if not isinstance(store, BatchedAdd):
+            return self.create_prepared(owner, prepared, base_url, scenario=scenario)
+        record, now = self._new_record(owner, prepared, base_url, scenario)
+        shifted = False
+        while not await self._add_batched(store, record, now):
+            self._shifted(record)
+            shifted = True
+        self._added(record, shifted)
+        return self._created(record, now)
+
+    def _new_record(
+        self, owner: str, prepared: Prepared, base_url: str, scenario: str | None
+    ) -> tuple[TaskRecord, int]:
+        """A create's record (checked, timed, admitted to the queue), not stored yet."""
         now = self.clock.now()
         if now > LATEST_NS:
             raise PiapiError(
@@ -223,11 +256,10 @@ class Backend:
         )
         if self.queue is not None:
             self.queue.admit(record, pending_ns, now)
-        if self.shared:
-            self._add_shared(record, now)
-        else:
-            self.store.add(record)
-            self.ledger.freeze(record)
+        return record, now
+
+    def _created(self, record: TaskRecord, now: int) -> TaskView:
+        """What follows a stored create: observers, pruning, the answer's view."""
         for observer in self.observers:
             observer.task_created(record)
         self.prune(now)
@@ -339,26 +371,50 @@ class Backend:
         round trip on Redis: 402 if it no longer fits), only if the shared clock is still the
         one its times came from; else re-read the clock, shift the record's times by what it
         moved, and try again."""
-        clock, ledger = self.clock, self.ledger
+        ledger = self.ledger
         assert isinstance(ledger, StoreLedger)
         shifted = False
         while True:
-            guard = (CLOCK_KEY, clock.raw) if isinstance(clock, StoreClock) else None
             try:
-                stored = ledger.add_with(self.store, record, guard)
+                stored = ledger.add_with(self.store, record, self._clock_guard())
             except InsufficientCredits:
-                record.cancelled_at = now  # its place in the concurrency queue is given up
-                if self.queue is not None:
-                    self.queue.release(record, now)
+                self._refused_create(record, now)
                 raise
             if stored:
                 break
-            assert isinstance(clock, StoreClock)
-            shift = clock.resync()
-            record.created_at += shift
-            if record.start_at is not None:
-                record.start_at += shift
+            self._shifted(record)
             shifted = True
+        self._added(record, shifted)
+
+    async def _add_batched(self, store: BatchedAdd, record: TaskRecord, now: int) -> bool:
+        """One try of :meth:`_add_shared`'s store step, batched (False: the clock moved)."""
+        ledger = self.ledger
+        assert isinstance(ledger, StoreLedger)
+        try:
+            return await ledger.add_batched(store, record, self._clock_guard())
+        except InsufficientCredits:
+            self._refused_create(record, now)
+            raise
+
+    def _clock_guard(self) -> tuple[str, str] | None:
+        clock = self.clock
+        return (CLOCK_KEY, clock.raw) if isinstance(clock, StoreClock) else None
+
+    def _refused_create(self, record: TaskRecord, now: int) -> None:
+        record.cancelled_at = now  # its place in the concurrency queue is given up
+        if self.queue is not None:
+            self.queue.release(record, now)
+
+    def _shifted(self, record: TaskRecord) -> None:
+        """The shared clock moved since ``record`` was timed: shift its times by as much."""
+        clock = self.clock
+        assert isinstance(clock, StoreClock)
+        shift = clock.resync()
+        record.created_at += shift
+        if record.start_at is not None:
+            record.start_at += shift
+
+    def _added(self, record: TaskRecord, shifted: bool) -> None:
         if shifted and self.queue is not None and record.start_at is not None:
             self.queue.track(record)
         if isinstance(self.queue, StoreQueue) and self.queue.adopt(record):

@@ -13,7 +13,7 @@ their hold, exactly as in one process.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from mock_server.domain.accounts import Account, Ledger
 from mock_server.domain.errors import InsufficientCredits
@@ -26,6 +26,16 @@ def hold_of(record: TaskRecord) -> Hold:
     end = record.end_at
     at = -1 if end is None or record.cancelled_at is not None else end
     return Hold(record.task_id, record.cost, at, record.failure is None)
+
+
+@runtime_checkable
+class BatchedAdd(Protocol):
+    """A store whose ``add_held`` can be awaited, sent with the commands of concurrent
+    requests in one round trip (Redis: :class:`~mock_server.stores.redis_batch.Batcher`)."""
+
+    async def add_held_batched(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]: ...
 
 
 class StoreLedger(Ledger):
@@ -60,9 +70,21 @@ class StoreLedger(Ledger):
         """Store ``record`` and freeze (or charge) its cost in one store step
         (:meth:`TaskStore.add_held`); False if the guard failed (nothing changed),
         :class:`InsufficientCredits` (402) if it no longer fits (nothing stored)."""
+        return self._booked(record, store.add_held(record, guard, self._held(record)))
+
+    async def add_batched(
+        self, store: BatchedAdd, record: TaskRecord, guard: tuple[str, str] | None
+    ) -> bool:
+        """:meth:`add_with`, the store step sent with concurrent requests' in one round trip."""
+        held = self._held(record)
+        return self._booked(record, await store.add_held_batched(record, guard, held))
+
+    def _held(self, record: TaskRecord) -> Held:
         op = "use" if record.prepaid else "freeze"
-        held = Held(record.owner, self.now(), op, hold_of(record), self.credits)
-        stored, frozen, used = store.add_held(record, guard, held)
+        return Held(record.owner, self.now(), op, hold_of(record), self.credits)
+
+    def _booked(self, record: TaskRecord, booked: tuple[int, int, int]) -> bool:
+        stored, frozen, used = booked
         self.accounts[record.owner] = Account(frozen, used)
         if stored == -2:
             raise self._refused(record, frozen, used)

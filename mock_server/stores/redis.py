@@ -21,11 +21,13 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import redis
+from hiredis import pack_command
 
 from mock_server.domain.models import TaskRecord
 from mock_server.domain.shared_cache import EPOCH
 from mock_server.domain.store import DuplicateTask, Held, Hold, at_text
 from mock_server.stores import codec
+from mock_server.stores.redis_batch import Batcher
 from mock_server.stores.wallets import OPS
 
 #: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
@@ -168,6 +170,8 @@ class RedisStore:
         #: The request path's own connection (see :meth:`_fast`).
         self._lane: Any = None
         self._lane_lock = threading.Lock()
+        #: The request path's commands of one event-loop turn, as one pipeline on the lane.
+        self.batcher = Batcher(self._pipe)
         p = self.prefix
         self._index, self._hooks, self._seq = p + "tasks", p + "hooks", p + "n:seq"
         self._epoch = f"{p}n:{EPOCH}"
@@ -196,6 +200,27 @@ class RedisStore:
                 lane.disconnect()
                 lane.send_command(*command)
                 return lane.read_response()
+
+    def _pipe(self, packed: list[bytes]) -> list[Any]:
+        """Packed commands in one write on the lane; their replies in order (a server error
+        as its exception). A broken connection is reopened and the batch sent again if no
+        reply was read yet; else the commands without a reply get the error."""
+        with self._lane_lock:
+            if self._lane is None:
+                self._lane = self.redis.connection_pool.make_connection()
+            lane = self._lane
+            replies: list[Any] = []
+            for attempt in (1, 2):
+                try:
+                    lane.send_packed_command([b"".join(packed)])
+                    while len(replies) < len(packed):
+                        replies.append(_reply(lane))
+                    return replies
+                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                    lane.disconnect()
+                    if replies or attempt == 2:
+                        return replies + [exc] * (len(packed) - len(replies))
+            raise AssertionError("unreachable")
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -350,6 +375,25 @@ class RedisStore:
     def add_held(
         self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
     ) -> tuple[int, int, int]:
+        keys, args = self._add_held_call(record, guard, held)
+        return _booked(record, self._script(self._add_held, keys, args))
+
+    async def add_held_batched(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[int, int, int]:
+        """:meth:`add_held`, sent with the other commands of this event-loop turn."""
+        keys, args = self._add_held_call(record, guard, held)
+        command = ("EVALSHA", self._add_held.sha, len(keys), *keys, *args)
+        try:
+            reply = await self.batcher.call(pack_command(command))
+        except redis.exceptions.NoScriptError:  # a new or flushed server: load it, once
+            reply = self._add_held(keys=keys, args=args)
+        return _booked(record, reply)
+
+    def _add_held_call(
+        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
+    ) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of :data:`ADD_HELD`."""
         p = self.prefix
         account = held.account
         keys = [self._task(record.task_id), self._index, self._seq, self._hooks]
@@ -360,10 +404,7 @@ class RedisStore:
         args += ["1" if record.webhook is not None else "0", guard[1] if guard else ""]
         args += [at_text(held.now), held.op, task, cost, at_text(at), "1" if ok else "0"]
         args.append(held.limit)
-        stored, frozen, used = self._script(self._add_held, keys, args)
-        if stored == 0:
-            raise DuplicateTask(record.task_id)
-        return (1 if stored > 0 else 0 if stored == -1 else -2), int(frozen), int(used)
+        return keys, args
 
     def kv_swap(self, key: str, old: str | None, new: str) -> bool:
         args = ["" if old is None else old, new, "1" if old is None else "0"]
@@ -382,3 +423,19 @@ class RedisStore:
                 self._lane.disconnect()
                 self._lane = None
         self.redis.close()
+
+
+def _reply(lane: Any) -> Any:
+    """The next reply on ``lane`` (a server error returned, not raised: it is that command's)."""
+    try:
+        return lane.read_response()
+    except redis.ResponseError as exc:
+        return exc
+
+
+def _booked(record: TaskRecord, reply: Any) -> tuple[int, int, int]:
+    """:meth:`RedisStore.add_held`'s answer from :data:`ADD_HELD`'s reply."""
+    stored, frozen, used = reply
+    if stored == 0:
+        raise DuplicateTask(record.task_id)
+    return (1 if stored > 0 else 0 if stored == -1 else -2), int(frozen), int(used)

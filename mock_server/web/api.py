@@ -89,7 +89,9 @@ async def create_task(request: Request) -> Response:
         prepared = _prepare(backend, request, raw)
         backend.prepared.put(raw, prepared)
     scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
-    view = backend.create_prepared(owner, prepared, base_url(request), scenario=scenario)
+    view = await backend.create_prepared_async(
+        owner, prepared, base_url(request), scenario=scenario
+    )
     try:
         created: CreatedAnswers = request.app.state.created
         text = created.answer(prepared, view)
