@@ -12,6 +12,7 @@ command only; a broken connection fails every command of the batch that had no r
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -25,12 +26,14 @@ Pipe = Callable[[list[bytes]], list[Any]]
 
 
 class Batcher:
-    """One pipeline per event-loop turn on ``pipe``."""
+    """One pipeline per event-loop turn on ``pipe`` (each loop that calls it has its own)."""
 
     def __init__(self, pipe: Pipe) -> None:
         self.pipe = pipe
         self._waiting: list[tuple[bytes, asyncio.Future[Any]]] = []
-        self._due = False
+        #: The loops that have a flush coming.
+        self._due: set[asyncio.AbstractEventLoop] = set()
+        self._lock = threading.Lock()  # the list, if loops in several threads share the store
         #: Pipelines sent, and commands sent in them (tests and the bench read them).
         self.flushes = 0
         self.commands = 0
@@ -39,22 +42,32 @@ class Batcher:
         """The reply of ``packed`` (one command), sent with the others of this turn."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._waiting.append((packed, future))
-        if not self._due:
-            self._due = True
+        with self._lock:
+            self._waiting.append((packed, future))
+            due = loop not in self._due
+            self._due.add(loop)
+        if due:
             loop.call_soon(self.flush)
         return future
 
     def flush(self) -> None:
-        """Send what waits (at most :data:`MOST`; the rest in the next turn) and hand out the
-        replies."""
-        batch, self._waiting = self._waiting[:MOST], self._waiting[MOST:]
-        self._due = bool(self._waiting)
-        if self._due:
-            asyncio.get_running_loop().call_soon(self.flush)
+        """Send what this loop's requests wait for (at most :data:`MOST`; the rest in the next
+        turn) and hand out the replies."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            mine = [(p, f) for p, f in self._waiting if f.get_loop() is loop]
+            others = [(p, f) for p, f in self._waiting if f.get_loop() is not loop]
+            batch, rest = mine[:MOST], mine[MOST:]
+            self._waiting = rest + [(p, f) for p, f in others if not f.get_loop().is_closed()]
+            if not rest:
+                self._due.discard(loop)
+        if rest:
+            loop.call_soon(self.flush)
         batch = [(packed, future) for packed, future in batch if not future.cancelled()]
-        if not batch:
-            return
+        if batch:
+            self._send(batch)
+
+    def _send(self, batch: list[tuple[bytes, asyncio.Future[Any]]]) -> None:
         self.flushes += 1
         self.commands += len(batch)
         try:

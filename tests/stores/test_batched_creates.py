@@ -224,3 +224,47 @@ def test_the_check_catches_a_path_that_does_not_shift(backend: Backend, redis_ur
         assert not shifted_by_an_advance(backend, other, broken=True)
     finally:
         other.store.close()
+
+
+class OneFlag(Batcher):
+    """Broken: one "flush due" flag for every loop (a loop that ended first blocks the rest)."""
+
+    def call(self, packed: bytes) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((packed, future))
+        if not self._due:
+            self._due.add(loop)
+            loop.call_soon(self.flush)
+        return future
+
+
+def answered_after_a_loop_ended(batcher: Batcher) -> bool:
+    """A loop ends with a flush due (its request gone); is a new loop's command answered?"""
+    ping = pack_command(("PING",))
+
+    ended = asyncio.new_event_loop()
+
+    def leave() -> None:
+        batcher.call(ping)
+        ended.stop()  # the loop ends before the turn its flush is due in
+
+    ended.call_soon(leave)
+    ended.run_forever()
+    ended.close()
+
+    async def ask() -> bool:
+        future = batcher.call(ping)
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return future.done() and future.result() == b"PONG"
+
+    return asyncio.run(ask())
+
+
+def test_a_loop_that_ended_does_not_block_the_next(backend: Backend) -> None:
+    assert answered_after_a_loop_ended(redis_of(backend).batcher)
+
+
+def test_the_check_catches_one_flag_for_every_loop(backend: Backend) -> None:
+    assert not answered_after_a_loop_ended(OneFlag(redis_of(backend).batcher.pipe))
