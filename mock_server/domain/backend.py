@@ -30,8 +30,9 @@ from mock_server.domain.prepared import Prepared, PreparedMemo, prepare
 from mock_server.domain.pricing import Prices
 from mock_server.domain.queue import SlotQueue, SlotTicker
 from mock_server.domain.shared import CLOCK_KEY, StoreClock, StoreJournal
-from mock_server.domain.shared_cache import CountsChanges, FinishedCache
-from mock_server.domain.shared_ledger import BatchedAdd, StoreLedger
+from mock_server.domain.shared_batch import BatchedAdd, BatchedRead
+from mock_server.domain.shared_cache import CountsChanges, FinishedCache, Token
+from mock_server.domain.shared_ledger import StoreLedger
 from mock_server.domain.shared_queue import StoreQueue
 from mock_server.domain.shared_rules import StoreFaultBook, StoreScenarioBook
 from mock_server.domain.store import TaskStore
@@ -424,14 +425,45 @@ class Backend:
         """``get`` reading the record and the shared clock in one step (none for a finished
         record this process keeps)."""
         finished = self.finished
+        token = None
         if finished is not None:
             kept = finished.get(task_id)
             if kept is not None:
-                if kept.owner != owner:
-                    raise TaskNotFound(task_id)
-                return self.view(kept)
+                return self._kept_view(owner, task_id, kept)
             token = finished.token()
         record, raw = self.store.read(task_id, CLOCK_KEY)
+        return self._read_view(owner, task_id, record, raw, token)
+
+    async def get_async(self, owner: str, task_id: str) -> TaskView:
+        """:meth:`get`, on Redis with its store read sent with the concurrent requests' in
+        one round trip per event-loop turn (elsewhere it is the same call)."""
+        store = self.store
+        if not isinstance(store, BatchedRead):
+            return self.get(owner, task_id)
+        finished = self.finished
+        token = None
+        if finished is not None:
+            kept = finished.get(task_id)
+            if kept is not None:
+                return self._kept_view(owner, task_id, kept)
+            token = finished.token()
+        record, raw = await store.read_batched(task_id, CLOCK_KEY)
+        return self._read_view(owner, task_id, record, raw, token)
+
+    def _kept_view(self, owner: str, task_id: str, kept: TaskRecord) -> TaskView:
+        if kept.owner != owner:
+            raise TaskNotFound(task_id)
+        return self.view(kept)
+
+    def _read_view(
+        self,
+        owner: str,
+        task_id: str,
+        record: TaskRecord | None,
+        raw: str | None,
+        token: Token | None,
+    ) -> TaskView:
+        """A get's view of the record (and clock text) it read; kept if it has ended."""
         if isinstance(self.clock, StoreClock):
             self.clock.adopt(raw)
         if record is None or record.owner != owner or self._expired(record):
@@ -439,8 +471,8 @@ class Backend:
         if record.start_at is None and self.queue is not None:
             record = self.queue.resolve(record)  # waiting: its lane's hand-overs first
         view = self.view(record)
-        if finished is not None and view.status.terminal:
-            finished.keep(token, record)
+        if self.finished is not None and token is not None and view.status.terminal:
+            self.finished.keep(token, record)
         return view
 
     # -- shared helpers ---------------------------------------------------------------------

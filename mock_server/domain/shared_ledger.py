@@ -13,11 +13,12 @@ their hold, exactly as in one process.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from mock_server.domain.accounts import Account, Ledger
 from mock_server.domain.errors import InsufficientCredits
 from mock_server.domain.models import TaskRecord
+from mock_server.domain.shared_batch import BatchedAdd
 from mock_server.domain.store import Held, Hold, TaskStore
 
 
@@ -26,16 +27,6 @@ def hold_of(record: TaskRecord) -> Hold:
     end = record.end_at
     at = -1 if end is None or record.cancelled_at is not None else end
     return Hold(record.task_id, record.cost, at, record.failure is None)
-
-
-@runtime_checkable
-class BatchedAdd(Protocol):
-    """A store whose ``add_held`` can be awaited, sent with the commands of concurrent
-    requests in one round trip (Redis: :class:`~mock_server.stores.redis_batch.Batcher`)."""
-
-    async def add_held_batched(
-        self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
-    ) -> tuple[int, int, int]: ...
 
 
 class StoreLedger(Ledger):

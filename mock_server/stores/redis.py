@@ -250,9 +250,12 @@ class RedisStore:
         return None if raw is None else codec.loads(raw)
 
     def read(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
-        raw, value = self._fast("MGET", self._task(task_id), f"{self.prefix}kv:{key}")
-        record = None if raw is None else codec.loads(raw)
-        return record, None if value is None else value.decode()
+        return _record_and(self._fast("MGET", self._task(task_id), f"{self.prefix}kv:{key}"))
+
+    async def read_batched(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
+        """:meth:`read`, sent with the other commands of this event-loop turn."""
+        command: tuple[Any, ...] = ("MGET", self._task(task_id), f"{self.prefix}kv:{key}")
+        return _record_and(await self.batcher.call(pack_command(command)))
 
     def remove(self, task_id: str) -> None:
         pipe = self.redis.pipeline()
@@ -439,3 +442,9 @@ def _booked(record: TaskRecord, reply: Any) -> tuple[int, int, int]:
     if stored == 0:
         raise DuplicateTask(record.task_id)
     return (1 if stored > 0 else 0 if stored == -1 else -2), int(frozen), int(used)
+
+
+def _record_and(reply: Any) -> tuple[TaskRecord | None, str | None]:
+    """The record and the value an ``MGET`` of both read."""
+    raw, value = reply
+    return None if raw is None else codec.loads(raw), None if value is None else value.decode()

@@ -120,7 +120,7 @@ async def get_task(request: Request) -> Response:
     backend = backend_of(request)
     owner = caller(request, backend)
     task_id = request.path_params["task_id"]
-    view = backend.get(owner, task_id)
+    view = await backend.get_async(owner, task_id)
     journal(request, 200, task_id, backend=backend)
     answers: FinishedAnswers = request.app.state.answers
     return JSONBytes(answers.answer(view))

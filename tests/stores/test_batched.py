@@ -1,6 +1,7 @@
-"""Creates on Redis sent as one pipeline per event-loop turn (``stores/redis_batch.py``): the
-creates of one turn make one round trip, each gets its own reply or its own error, a lost
-script is loaded again, and a clock moved meanwhile shifts the task as in the one-by-one path.
+"""Creates and gets on Redis sent as one pipeline per event-loop turn
+(``stores/redis_batch.py``): the creates (or gets) of one turn make one round trip, each gets
+its own reply or its own error, a lost script is loaded again, a clock moved meanwhile shifts
+the task as in the one-by-one path, and a batched get answers as a get does.
 Each check also runs against a deliberately broken batcher or path and is shown to catch it."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import redis
 from hiredis import pack_command
 
 from mock_server.domain.backend import Backend
-from mock_server.domain.models import TaskRecord
+from mock_server.domain.errors import TaskNotFound
+from mock_server.domain.models import Status, TaskRecord
 from mock_server.domain.prepared import Prepared, prepare
 from mock_server.domain.shared import StoreClock
 from mock_server.domain.store import DuplicateTask, Held, Hold
@@ -268,3 +270,45 @@ def test_a_loop_that_ended_does_not_block_the_next(backend: Backend) -> None:
 
 def test_the_check_catches_one_flag_for_every_loop(backend: Backend) -> None:
     assert not answered_after_a_loop_ended(OneFlag(redis_of(backend).batcher.pipe))
+
+
+def gets_in_one_turn(backend: Backend, count: int) -> int:
+    """Round trips ``count`` concurrent gets of pending tasks took."""
+    store = redis_of(backend)
+    ids = [backend.create("key", seed_request(), BASE).task_id for _ in range(count)]
+
+    async def all_at_once() -> list[Any]:
+        return await asyncio.gather(*(backend.get_async("key", task_id) for task_id in ids))
+
+    before = store.batcher.flushes
+    views = asyncio.run(all_at_once())
+    assert [view.task_id for view in views] == ids
+    assert all(view.status is Status.PENDING for view in views)
+    return store.batcher.flushes - before
+
+
+def test_the_gets_of_one_turn_make_one_round_trip(backend: Backend) -> None:
+    assert gets_in_one_turn(backend, 8) == 1
+
+
+def test_the_check_catches_gets_sent_one_by_one(backend: Backend) -> None:
+    store = redis_of(backend)
+    store.batcher = OneByOne(store.batcher.pipe)
+    assert gets_in_one_turn(backend, 8) == 8
+
+
+def test_a_batched_get_answers_like_a_get(backend: Backend) -> None:
+    store = redis_of(backend)
+    task_id = backend.create("key", seed_request(), BASE).task_id
+    pending = asyncio.run(backend.get_async("key", task_id))
+    assert pending.record == backend.get("key", task_id).record
+    for owner, wanted in (("other-key", task_id), ("key", "no-such-task")):
+        with pytest.raises(TaskNotFound):
+            asyncio.run(backend.get_async(owner, wanted))
+    backend.advance(10_000)
+    done = asyncio.run(backend.get_async("key", task_id))
+    assert done.status is Status.COMPLETED
+    before = store.batcher.flushes
+    again = asyncio.run(backend.get_async("key", task_id))  # kept: no round trip
+    assert again.record is done.record
+    assert store.batcher.flushes == before
