@@ -44,6 +44,14 @@ class FinishedAnswers:
         kept[view.task_id] = (view.record, view.status, body)
         return body
 
+    def kept(self, record: TaskRecord) -> bytes | None:
+        """The answer kept for this very record object (None: not kept). Kept means ended:
+        an ended task stays as it is, so no view need be built to know it."""
+        found = self._found.get(record.task_id)
+        if found is not None and found[0] is record:
+            return found[2]
+        return None
+
     def __len__(self) -> int:
         return len(self._found)
 

@@ -99,6 +99,25 @@ async def test_the_reset_check_catches_answers_kept_by_id_alone(
         assert (await get(http, new))["input"]["prompt"] == "a cat"  # the stale answer
 
 
+async def test_the_reset_check_catches_a_kept_answer_found_by_id_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def by_id(self: answers.FinishedAnswers, record: Any) -> bytes | None:
+        found = self._found.get(record.task_id)
+        return found[2] if found is not None else None
+
+    monkeypatch.setattr(answers.FinishedAnswers, "kept", by_id)
+    backend, clock, http = fake()
+    async with http:
+        old = await create(http, "a cat")
+        clock.advance(3600)
+        await get(http, old)
+        backend.reset()
+        new = await create(http, "a dog")
+        clock.advance(3600)
+        assert (await get(http, new))["input"]["prompt"] == "a cat"  # the stale answer
+
+
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(answers, "KEPT", 3)
     memo = answers.FinishedAnswers()
