@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -23,8 +23,16 @@ from mock_server.webhooks.policy import config_violations
 
 def backend_of(request: Request) -> Backend:
     """The backend the app serves."""
-    backend: Backend = request.app.state.backend
-    return backend
+    found: Backend = app_part(request, "backend")
+    return found
+
+
+def app_part(request: Request, name: str) -> Any:
+    """``request.app.state.<name>``, read from the app's own attributes when it has them
+    (``FakeApp``: no ``State.__getattr__`` on the hot routes)."""
+    app = request.scope["app"]
+    found = app.__dict__.get(name)
+    return found if found is not None else getattr(app.state, name)
 
 
 #: A path Starlette's ``URL`` leaves as it is (no ``?#\\``, spaces or controls; not ``//``).
@@ -93,7 +101,7 @@ async def create_task(request: Request) -> Response:
         owner, prepared, base_url(request), scenario=scenario
     )
     try:
-        created: CreatedAnswers = request.app.state.created
+        created: CreatedAnswers = app_part(request, "created")
         text = created.answer(prepared, view)
     except Exception:
         backend.forget(view.record)  # a create that answers 500 must leave nothing behind
@@ -120,7 +128,7 @@ async def get_task(request: Request) -> Response:
     backend = backend_of(request)
     owner = caller(request, backend)
     task_id = request.path_params["task_id"]
-    answers: FinishedAnswers = request.app.state.answers
+    answers: FinishedAnswers = app_part(request, "answers")
     if backend.shared:  # one batched round trip on Redis, none for a finished task it keeps
         body = answers.answer(await backend.get_async(owner, task_id))
     else:  # what backend.get does, with the view skipped for an answer already kept

@@ -73,6 +73,15 @@ async def _openapi(request: Request) -> Response:
     return json_data(openapi_document(public or api.base_url(request)))
 
 
+class FakeApp(Starlette):
+    """The Starlette app with its backend and answer caches as plain attributes (in
+    ``app.state`` too): the hot routes find them without ``State``'s ``__getattr__``."""
+
+    backend: Backend
+    answers: FinishedAnswers
+    created: CreatedAnswers
+
+
 def create_app(settings: Settings | None = None, backend: Backend | None = None) -> Starlette:
     """The fake PiAPI as an ASGI app; pass a ``backend`` to share or drive its state."""
     backend = backend or Backend(settings or Settings())
@@ -93,7 +102,7 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
             for observer in backend.observers:
                 await observer.stop()
 
-    app = Starlette(
+    app = FakeApp(
         routes=routes,
         exception_handlers={
             PiapiError: _piapi_error,
@@ -102,9 +111,9 @@ def create_app(settings: Settings | None = None, backend: Backend | None = None)
         },
         lifespan=lifespan,
     )
-    app.state.backend = backend
-    app.state.answers = FinishedAnswers()  # GET answers of ended tasks (web/answers.py)
-    app.state.created = CreatedAnswers()  # create answers per prepared body (web/answers.py)
+    app.state.backend = app.backend = backend
+    app.state.answers = app.answers = FinishedAnswers()  # GET answers of ended tasks
+    app.state.created = app.created = CreatedAnswers()  # create answers per prepared body
     return app
 
 
