@@ -20,6 +20,7 @@ event stays in the schedule, where chaos applies.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -84,7 +85,8 @@ class _Plan:
 
 
 class RefusedLane:
-    """Per task, the events still due; one heap of (due, seq, task id, token).
+    """Per task, the events still due: new plans in a queue, the rest on a heap of
+    (due, seq, task id, token).
 
     :meth:`configure` sets the event mode and the status a cancel shows (the schedule's).
     """
@@ -96,6 +98,9 @@ class RefusedLane:
         #: Tasks whose terminal event was concluded here (a later change plans nothing).
         self._done: set[str] = set()
         self._heap: list[tuple[int, int, str, int]] = []
+        #: New plans in due order (their first line), outside the heap: a task's first
+        #: lines (pending, usually processing too) cost no heap step.
+        self._fresh: deque[tuple[int, str]] = deque()
         self._seq = 0
 
     def configure(self, terminal_only: bool, cancel_status: str) -> None:
@@ -117,8 +122,12 @@ class RefusedLane:
             todo = self.steps(record)
             if todo:
                 self._plans[task_id] = _Plan(url, reason, todo)
-                self._seq += 1
-                heapq.heappush(self._heap, (todo[0][0], self._seq, task_id, 0))
+                fresh, due = self._fresh, todo[0][0]
+                if not fresh or fresh[-1][0] <= due:
+                    fresh.append((due, task_id))
+                else:  # out of order (a clock set back): the heap keeps it right
+                    self._seq += 1
+                    heapq.heappush(self._heap, (due, self._seq, task_id, 0))
             return
         old = plan.todo[: plan.done]
         sent = plan.sent | {status for _, status in old}
@@ -137,26 +146,34 @@ class RefusedLane:
         earliest due event fell due), each concluded; about ``limit`` events at most (a task's
         due events are concluded together)."""
         found: list[Refused] = []
-        heap, plans, count = self._heap, self._plans, 0
+        fresh, heap, plans, count = self._fresh, self._heap, self._plans, 0
+        while fresh and fresh[0][0] <= now and count < limit:
+            _, task_id = fresh.popleft()
+            plan = plans.get(task_id)
+            if plan is not None and plan.token == 0:
+                count += self._conclude(task_id, plan, now, found)
         while heap and heap[0][0] <= now and count < limit:
             _, _, task_id, token = heapq.heappop(heap)
             plan = plans.get(task_id)
-            if plan is None or plan.token != token:
-                continue  # planned again or forgotten since
-            todo = plan.todo
-            first = last = plan.done
-            while last < len(todo) and todo[last][0] <= now:
-                last += 1
-            plan.done = last
-            if last > first:
-                found.append((task_id, plan.url, plan.reason, todo[first:last]))
-                count += last - first
-            if last < len(todo):
-                self._seq += 1
-                heapq.heappush(heap, (todo[last][0], self._seq, task_id, token))
-            else:
-                self._finish(task_id, plan, todo[-1][1] if todo else None)
+            if plan is not None and plan.token == token:  # else: planned again, or forgotten
+                count += self._conclude(task_id, plan, now, found)
         return found
+
+    def _conclude(self, task_id: str, plan: _Plan, now: int, found: list[Refused]) -> int:
+        """Add ``plan``'s lines due at ``now`` to ``found``; plan its next or finish it."""
+        todo = plan.todo
+        first = last = plan.done
+        while last < len(todo) and todo[last][0] <= now:
+            last += 1
+        plan.done = last
+        if last > first:
+            found.append((task_id, plan.url, plan.reason, todo[first:last]))
+        if last < len(todo):
+            self._seq += 1
+            heapq.heappush(self._heap, (todo[last][0], self._seq, task_id, plan.token))
+        else:
+            self._finish(task_id, plan, todo[-1][1] if todo else None)
+        return last - first
 
     def _finish(self, task_id: str, plan: _Plan, last: str | None) -> None:
         del self._plans[task_id]
@@ -165,14 +182,20 @@ class RefusedLane:
 
     def next_due(self) -> int | None:
         """The earliest instant an event may be due here, or None."""
-        heap, plans = self._heap, self._plans
+        fresh, heap, plans = self._fresh, self._heap, self._plans
+        while fresh:
+            plan = plans.get(fresh[0][1])
+            if plan is not None and plan.token == 0:
+                break
+            fresh.popleft()
         while heap:
             _, _, task_id, token = heap[0]
             plan = plans.get(task_id)
             if plan is not None and plan.token == token:
-                return heap[0][0]
+                break
             heapq.heappop(heap)
-        return None
+        dues = [entries[0][0] for entries in (fresh, heap) if entries]
+        return min(dues) if dues else None
 
     def knows(self, task_id: str) -> bool:
         """Whether ``task_id``'s events are (or were) planned here."""
@@ -198,3 +221,4 @@ class RefusedLane:
         self._plans.clear()
         self._done.clear()
         self._heap.clear()
+        self._fresh.clear()

@@ -103,6 +103,16 @@ def test_each_event_is_concluded_once_when_due() -> None:
     assert drain(lane, T0 + 100 * NS) == []
 
 
+def test_a_task_created_earlier_than_the_last_is_not_held_behind_it() -> None:
+    lane = RefusedLane()
+    late = record("late")
+    late.created_at, late.start_at = T0 + 5 * NS, T0 + 6 * NS
+    lane.plan(late, "http://x", "refused")
+    lane.plan(record("early"), "http://x", "refused")  # a clock set back between the two
+    assert lane.next_due() == T0
+    assert drain(lane, T0) == [("early", T0, "pending")]
+
+
 def test_a_change_keeps_what_was_concluded() -> None:
     lane = RefusedLane()
     r = record()
