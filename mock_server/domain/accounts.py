@@ -1,8 +1,10 @@
 """Per-key credit ledgers: points frozen on create, consumed on completion, released otherwise.
 
 No scan of the tasks: each task's settlement is known once its end is known (failures are
-decided at create), so a heap of (end instant, record) settles lazily up to "now". A record
+decided at create), so a heap of (end instant, task id) settles lazily up to "now". A record
 whose end changes (forced, started from the queue) is tracked again; stale entries are skipped.
+The heap holds ids, not records: its entries are then plain tuples the garbage collector stops
+walking after its first look (a task in flight costs the collector its record only).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class Ledger:
     credits: int = 0
     accounts: dict[str, Account] = field(default_factory=dict)
     _open: dict[str, TaskRecord] = field(default_factory=dict)
-    _heap: list[tuple[int, int, TaskRecord]] = field(default_factory=list)
+    _heap: list[tuple[int, int, str]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def account(self, owner: str) -> Account:
@@ -62,7 +64,7 @@ class Ledger:
         """Note ``record``'s (new) end instant, if it has one."""
         end = record.end_at
         if end is not None and record.task_id in self._open:
-            heapq.heappush(self._heap, (end, next(self._seq), record))
+            heapq.heappush(self._heap, (end, next(self._seq), record.task_id))
 
     def release(self, record: TaskRecord) -> None:
         """Unfreeze without charge (cancel)."""
@@ -71,13 +73,13 @@ class Ledger:
 
     def settle(self, now: int) -> None:
         """Settle every tracked task that ended at or before ``now``."""
-        heap = self._heap
+        heap, open_ = self._heap, self._open
         while heap and heap[0][0] <= now:
-            end, _, record = heapq.heappop(heap)
-            if record.end_at != end or record.cancelled_at is not None:
-                continue  # stale: the task was re-scheduled or cancelled
-            if self._open.pop(record.task_id, None) is None:
-                continue
+            end, _, task_id = heapq.heappop(heap)
+            record = open_.get(task_id)
+            if record is None or record.end_at != end or record.cancelled_at is not None:
+                continue  # stale: the task was settled, re-scheduled or cancelled
+            del open_[task_id]
             wallet = self.account(record.owner)
             wallet.frozen -= record.cost
             if record.failure is None:

@@ -22,30 +22,36 @@ class JournalEntry(NamedTuple):
         return self._asdict()
 
 
+#: A journal entry as the journal keeps it: a plain tuple of its fields. The garbage collector
+#: stops walking a plain tuple of strings and ints after its first look, not a named tuple,
+#: and an entry lives for ``size`` requests (long enough to reach the oldest generation).
+Row = tuple[int, str, str, int, str, str]
+
+
 class Journal:
     """The last ``size`` requests, oldest first (respx-style ``calls``/``last``/``call_count``)."""
 
     def __init__(self, size: int = 1000) -> None:
-        self._entries: deque[JournalEntry] = deque(maxlen=max(1, size))
+        self._entries: deque[Row] = deque(maxlen=max(1, size))
         self.call_count = 0
 
     def record(self, entry: JournalEntry) -> None:
         """Append an entry (the oldest falls off when full)."""
-        self._entries.append(entry)
+        self._entries.append(tuple(entry))  # type: ignore[arg-type]
         self.call_count += 1
 
     @property
     def calls(self) -> list[JournalEntry]:
         """The kept entries, oldest first."""
-        return list(self._entries)
+        return [JournalEntry._make(row) for row in self._entries]
 
     @property
     def last(self) -> JournalEntry | None:
         """The newest entry."""
-        return self._entries[-1] if self._entries else None
+        return JournalEntry._make(self._entries[-1]) if self._entries else None
 
     def __iter__(self) -> Iterator[JournalEntry]:
-        return iter(list(self._entries))
+        return iter(self.calls)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass
 from typing import Final
 
 from mock_server.domain.models import Status, TaskRecord
@@ -71,17 +70,16 @@ def lines(record: TaskRecord, terminal_only: bool, cancel_status: str) -> tuple[
     return ((start, _PROCESSING), final) if end > start else (final,)
 
 
-@dataclass(slots=True)
-class _Plan:
-    """A task's events, how many are concluded, the statuses concluded before its last
-    re-plan, and why its endpoint is refused."""
-
-    url: str
-    reason: str
-    todo: tuple[Line, ...]
-    done: int = 0
-    sent: frozenset[str] = frozenset()
-    token: int = 0
+#: A task's plan: (url, refusal reason, its lines, how many are concluded, the statuses
+#: concluded before its last re-plan, token). A plain tuple of strings, ints and tuples, so
+#: the garbage collector stops walking it after its first look; replaced, never changed.
+_Plan = tuple[str, str, tuple[Line, ...], int, tuple[str, ...], int]
+_URL: Final = 0
+_REASON: Final = 1
+_TODO: Final = 2
+_DONE: Final = 3
+_SENT: Final = 4
+_TOKEN: Final = 5
 
 
 class RefusedLane:
@@ -121,7 +119,7 @@ class RefusedLane:
         if plan is None:  # worked out now, while the new record is in the cache
             todo = self.steps(record)
             if todo:
-                self._plans[task_id] = _Plan(url, reason, todo)
+                self._plans[task_id] = (url, reason, todo, 0, (), 0)
                 fresh, due = self._fresh, todo[0][0]
                 if not fresh or fresh[-1][0] <= due:
                     fresh.append((due, task_id))
@@ -129,16 +127,15 @@ class RefusedLane:
                     self._seq += 1
                     heapq.heappush(self._heap, (due, self._seq, task_id, 0))
             return
-        old = plan.todo[: plan.done]
-        sent = plan.sent | {status for _, status in old}
+        sent = (*plan[_SENT], *(status for _, status in plan[_TODO][: plan[_DONE]]))
         todo = tuple(step for step in self.steps(record) if step[1] not in sent)
-        plan.todo, plan.done, plan.sent = todo, 0, sent
-        plan.token += 1
-        if todo:
-            self._seq += 1
-            heapq.heappush(self._heap, (todo[0][0], self._seq, task_id, plan.token))
-        else:
-            self._finish(task_id, plan, None)
+        token = plan[_TOKEN] + 1
+        if not todo:
+            self._finish(task_id, sent)
+            return
+        self._plans[task_id] = (plan[_URL], plan[_REASON], todo, 0, sent, token)
+        self._seq += 1
+        heapq.heappush(self._heap, (todo[0][0], self._seq, task_id, token))
 
     def due(self, now: int, limit: int) -> list[Refused]:
         """The events due at ``now`` as the delivery log keeps them, one entry per task
@@ -150,34 +147,34 @@ class RefusedLane:
         while fresh and fresh[0][0] <= now and count < limit:
             _, task_id = fresh.popleft()
             plan = plans.get(task_id)
-            if plan is not None and plan.token == 0:
+            if plan is not None and plan[_TOKEN] == 0:
                 count += self._conclude(task_id, plan, now, found)
         while heap and heap[0][0] <= now and count < limit:
             _, _, task_id, token = heapq.heappop(heap)
             plan = plans.get(task_id)
-            if plan is not None and plan.token == token:  # else: planned again, or forgotten
+            if plan is not None and plan[_TOKEN] == token:  # else: planned again, or forgotten
                 count += self._conclude(task_id, plan, now, found)
         return found
 
     def _conclude(self, task_id: str, plan: _Plan, now: int, found: list[Refused]) -> int:
         """Add ``plan``'s lines due at ``now`` to ``found``; plan its next or finish it."""
-        todo = plan.todo
-        first = last = plan.done
+        url, reason, todo, first, sent, token = plan
+        last = first
         while last < len(todo) and todo[last][0] <= now:
             last += 1
-        plan.done = last
         if last > first:
-            found.append((task_id, plan.url, plan.reason, todo[first:last]))
+            found.append((task_id, url, reason, todo[first:last]))
         if last < len(todo):
+            self._plans[task_id] = (url, reason, todo, last, sent, token)
             self._seq += 1
-            heapq.heappush(self._heap, (todo[last][0], self._seq, task_id, plan.token))
+            heapq.heappush(self._heap, (todo[last][0], self._seq, task_id, token))
         else:
-            self._finish(task_id, plan, todo[-1][1] if todo else None)
+            self._finish(task_id, (*sent, todo[-1][1]) if todo else sent)
         return last - first
 
-    def _finish(self, task_id: str, plan: _Plan, last: str | None) -> None:
+    def _finish(self, task_id: str, sent: tuple[str, ...]) -> None:
         del self._plans[task_id]
-        if last in _TERMINAL or not plan.sent.isdisjoint(_TERMINAL):
+        if not _TERMINAL.isdisjoint(sent):
             self._done.add(task_id)
 
     def next_due(self) -> int | None:
@@ -185,13 +182,13 @@ class RefusedLane:
         fresh, heap, plans = self._fresh, self._heap, self._plans
         while fresh:
             plan = plans.get(fresh[0][1])
-            if plan is not None and plan.token == 0:
+            if plan is not None and plan[_TOKEN] == 0:
                 break
             fresh.popleft()
         while heap:
             _, _, task_id, token = heap[0]
             plan = plans.get(task_id)
-            if plan is not None and plan.token == token:
+            if plan is not None and plan[_TOKEN] == token:
                 break
             heapq.heappop(heap)
         dues = [entries[0][0] for entries in (fresh, heap) if entries]
@@ -206,14 +203,14 @@ class RefusedLane:
         (as the schedule drops a plan not yet started; one under way runs to its end)."""
         self._done.discard(task_id)
         plan = self._plans.get(task_id)
-        if plan is not None and not plan.sent and not plan.done:
+        if plan is not None and not plan[_SENT] and not plan[_DONE]:
             del self._plans[task_id]
 
     def queued(self) -> int:
         """Events still to conclude."""
         count = 0
         for plan in self._plans.values():
-            count += len(plan.todo) - plan.done
+            count += len(plan[_TODO]) - plan[_DONE]
         return count
 
     def clear(self) -> None:
