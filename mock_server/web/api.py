@@ -40,10 +40,25 @@ _PLAIN_PATH: Final = re.compile(r"/(?!/)[A-Za-z0-9/._~:@!$&'()*+,;=%-]*")
 _BASE_URLS: dict[tuple[object, ...], str] = {}
 
 
+_PLAIN_SEEN: dict[str, bool] = {}
+
+
+def _plain(path: str) -> bool:
+    """Whether ``path`` is plain (``_PLAIN_PATH``), remembered for the last few thousand paths
+    (a client polls the same task's path again and again)."""
+    found = _PLAIN_SEEN.get(path)
+    if found is None:
+        found = _PLAIN_PATH.fullmatch(path) is not None
+        if len(_PLAIN_SEEN) >= 4096:
+            _PLAIN_SEEN.clear()
+        _PLAIN_SEEN[path] = found
+    return found
+
+
 def request_path(request: Request) -> str:
     """``request.url.path``, without building the URL when the path is plain (hot path)."""
     path: str = request.scope["path"]
-    return path if _PLAIN_PATH.fullmatch(path) else request.url.path
+    return path if _plain(path) else request.url.path
 
 
 def base_url(request: Request) -> str:
@@ -53,7 +68,7 @@ def base_url(request: Request) -> str:
     else goes into ``request.url``'s scheme and netloc.
     """
     scope = request.scope
-    if not _PLAIN_PATH.fullmatch(scope["path"]):
+    if not _plain(scope["path"]):
         return f"{request.url.scheme}://{request.url.netloc}"
     host = next((value for name, value in scope["headers"] if name == b"host"), None)
     server = scope.get("server")
