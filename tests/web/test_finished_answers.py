@@ -79,6 +79,20 @@ async def test_after_a_reset_the_same_id_answers_its_new_task() -> None:
         assert (await get(http, new))["input"]["prompt"] == "a dog"
 
 
+async def _prompt_after_a_reset() -> str:
+    """The prompt GET shows for a new task created after a reset under the old task's id."""
+    backend, clock, http = fake()
+    async with http:
+        old = await create(http, "a cat")
+        clock.advance(3600)
+        await get(http, old)
+        backend.reset()
+        new = await create(http, "a dog")
+        clock.advance(3600)
+        prompt: str = (await get(http, new))["input"]["prompt"]
+    return prompt
+
+
 async def test_the_reset_check_catches_answers_kept_by_id_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -88,15 +102,7 @@ async def test_the_reset_check_catches_answers_kept_by_id_alone(
         return by_id.setdefault(view.task_id, envelope_json(view).encode())
 
     monkeypatch.setattr(answers.FinishedAnswers, "answer", keyed_by_id)
-    backend, clock, http = fake()
-    async with http:
-        old = await create(http, "a cat")
-        clock.advance(3600)
-        await get(http, old)
-        backend.reset()
-        new = await create(http, "a dog")
-        clock.advance(3600)
-        assert (await get(http, new))["input"]["prompt"] == "a cat"  # the stale answer
+    assert await _prompt_after_a_reset() == "a cat"  # the stale answer
 
 
 async def test_the_reset_check_catches_a_kept_answer_found_by_id_alone(
@@ -107,15 +113,7 @@ async def test_the_reset_check_catches_a_kept_answer_found_by_id_alone(
         return found[2] if found is not None else None
 
     monkeypatch.setattr(answers.FinishedAnswers, "kept", by_id)
-    backend, clock, http = fake()
-    async with http:
-        old = await create(http, "a cat")
-        clock.advance(3600)
-        await get(http, old)
-        backend.reset()
-        new = await create(http, "a dog")
-        clock.advance(3600)
-        assert (await get(http, new))["input"]["prompt"] == "a cat"  # the stale answer
+    assert await _prompt_after_a_reset() == "a cat"  # the stale answer
 
 
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

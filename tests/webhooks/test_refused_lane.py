@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.domain.clock import NS, ManualClock
-from mock_server.domain.models import Failure, Status, TaskRecord, WebhookTarget
+from mock_server.domain.models import Status, TaskRecord
 from mock_server.domain.render import rfc3339
 from mock_server.webhooks import Dispatcher
 from mock_server.webhooks.background import Background
@@ -21,36 +21,14 @@ from mock_server.webhooks.events import task_events
 from mock_server.webhooks.log import Attempt, DeliveryLog, refused_attempt
 from mock_server.webhooks.refused_lane import RefusedLane, lines
 from tests.conftest import KEY, seed_request
+from tests.webhooks import records
+from tests.webhooks.records import T0
 
-T0 = 1_000 * NS
 pytestmark = pytest.mark.anyio
 
 
-def record(
-    task_id: str = "t1",
-    start: int | None = T0 + NS,
-    run: int = 10 * NS,
-    cancelled: int | None = None,
-    failed: bool = False,
-) -> TaskRecord:
-    return TaskRecord(
-        task_id=task_id,
-        owner="k",
-        model="kling",
-        task_type="omni_video_generation",
-        input_json="{}",
-        config_json="{}",
-        aspect_ratio="16:9",
-        cost=1,
-        private_pool=False,
-        base_url="http://x",
-        created_at=T0,
-        start_at=start,
-        run_ns=run,
-        cancelled_at=cancelled,
-        failure=Failure(500, "boom") if failed else None,
-        webhook=WebhookTarget("https://webhook.site/x", ""),
-    )
+def record(task_id: str = "t1", **kwargs: Any) -> TaskRecord:
+    return records.record(task_id, endpoint="https://webhook.site/x", **kwargs)
 
 
 @given(

@@ -5,32 +5,12 @@ from __future__ import annotations
 import pytest
 
 from mock_server.domain.clock import NS
-from mock_server.domain.models import Failure, Status, TaskRecord, WebhookTarget
+from mock_server.domain.models import Failure, Status
 from mock_server.settings import Settings
 from mock_server.webhooks.events import task_events
 from mock_server.webhooks.schedule import Job, Result, Schedule
 from mock_server.webhooks.sender import refusal
-
-T0 = 1_000 * NS
-
-
-def record(task_id: str = "t1", start: int | None = T0 + NS, run: int = 10 * NS) -> TaskRecord:
-    return TaskRecord(
-        task_id=task_id,
-        owner="k",
-        model="kling",
-        task_type="omni_video_generation",
-        input_json="{}",
-        config_json="{}",
-        aspect_ratio="16:9",
-        cost=1,
-        private_pool=False,
-        base_url="http://x",
-        created_at=T0,
-        start_at=start,
-        run_ns=run,
-        webhook=WebhookTarget("http://127.0.0.1:1/hook", ""),
-    )
+from tests.webhooks.records import T0, record
 
 
 def names(jobs: list[Job]) -> list[str]:
