@@ -53,6 +53,9 @@ class BodyDeadline:
         if scope["type"] != "http" or self.seconds <= 0 or scope["method"] in _BODILESS:
             await self.app(scope, receive, send)  # no handler reads a GET's body
             return
+        if _complete(receive):
+            await self.app(scope, receive, send)  # uvicorn holds the whole body: no wait
+            return
         done = False
         seconds = self.seconds
 
@@ -70,6 +73,12 @@ class BodyDeadline:
             return message
 
         await self.app(scope, bounded_receive, send)
+
+
+def _complete(receive: Receive) -> bool:
+    """Whether uvicorn already holds the request's whole body (its h11 and httptools cycles
+    set ``more_body`` to False once the last byte is in): no read of it can stall."""
+    return getattr(getattr(receive, "__self__", None), "more_body", True) is False
 
 
 def _ready_event(receive: Receive) -> asyncio.Event | None:

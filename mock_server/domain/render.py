@@ -26,6 +26,12 @@ def rfc3339(ns: int | None) -> str:
 
     Memoised (a pure function): every poll of a task formats the same three instants.
     """
+    return rfc3339_once(ns)
+
+
+def rfc3339_once(ns: int | None) -> str:
+    """:func:`rfc3339` without the memo, for an instant formatted once (a new task's
+    creation instant in its create answer: a memo entry per create only evicts others)."""
     if ns is None:
         return ZERO_TIME
     seconds, fraction = divmod(ns, NS)

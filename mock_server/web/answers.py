@@ -16,7 +16,7 @@ from typing import Final
 
 from mock_server.domain.models import Status, TaskRecord, TaskView
 from mock_server.domain.prepared import Prepared
-from mock_server.domain.render import envelope_json, rfc3339
+from mock_server.domain.render import envelope_json, rfc3339_once
 
 #: Finished tasks whose answer is kept (the oldest goes first).
 KEPT: Final = 4096
@@ -75,7 +75,7 @@ class CreatedAnswers:
         if view.status is not Status.PENDING or view.error is not None or view.started_at:
             return envelope_json(view)
         record = view.record
-        created = rfc3339(record.created_at)
+        created = rfc3339_once(record.created_at)
         found = self._found.get(id(prepared))
         if found is not None and found[0] is prepared and found[1] == record.base_url:
             return f"{found[2]}{record.task_id}{found[3]}{created}{found[4]}"

@@ -20,10 +20,12 @@ pytestmark = pytest.mark.anyio
 class Cycle:
     """What uvicorn's request cycles have: ``message_event`` and ``receive``."""
 
-    def __init__(self, ready: bool) -> None:
+    def __init__(self, ready: bool, complete: bool = False) -> None:
         self.message_event = asyncio.Event()
         if ready:
             self.message_event.set()
+        if complete:
+            self.more_body = False  # uvicorn's mark: the last byte of the body is in
 
     async def receive(self) -> dict[str, Any]:
         await self.message_event.wait()
@@ -68,6 +70,17 @@ async def test_a_body_uvicorn_already_holds_is_read_without_a_timer(
     delays = timers(monkeypatch)
     message = await read_through_deadline(Cycle(ready=True).receive)
     assert message["body"] == b"{}"
+    assert delays == []
+
+
+async def test_a_whole_body_uvicorn_holds_is_passed_through_untouched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delays = timers(monkeypatch)
+    whole = Cycle(ready=True, complete=True)
+    assert (await read_through_deadline(whole.receive))["same"] is True
+    partial = Cycle(ready=True)  # the first part is in, more may come: still bounded
+    assert (await read_through_deadline(partial.receive))["same"] is False
     assert delays == []
 
 

@@ -159,6 +159,6 @@ def test_the_template_check_catches_a_template_that_keeps_the_first_instant(
             first.append(rfc3339(ns))
         return first[0]
 
-    monkeypatch.setattr(answers, "rfc3339", stuck)
+    monkeypatch.setattr(answers, "rfc3339_once", stuck)
     found = creates(answers.CreatedAnswers())
     assert not all(answer == fresh for answer, fresh in found)
