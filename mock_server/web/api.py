@@ -112,9 +112,11 @@ async def create_task(request: Request) -> Response:
         prepared = _prepare(backend, request, raw)
         backend.prepared.put(raw, prepared)
     scenario = headers.read(request.scope["headers"], headers.SCENARIO).get(headers.SCENARIO)
-    view = await backend.create_prepared_async(
-        owner, prepared, base_url(request), scenario=scenario
-    )
+    base = base_url(request)
+    if backend.shared:  # batched with the turn's other creates on Redis
+        view = await backend.create_prepared_async(owner, prepared, base, scenario=scenario)
+    else:
+        view = backend.create_prepared(owner, prepared, base, scenario=scenario)
     try:
         created: CreatedAnswers = app_part(request, "created")
         text = created.answer(prepared, view)
