@@ -8,12 +8,7 @@ the server for 100-300 ms. The policy:
   a hundred thousand objects that live as long as the process) are never walked again;
 - after every full collection, :func:`gc.freeze` again: what survived a full collection is
   reachable, so the next one walks only what was created since (with CPython's rule of a full
-  collection per 25% growth, about a fifth of the heap: pauses ~5x shorter, same schedule);
-- a young generation of :data:`YOUNG` objects (CPython's default is 700): under load, each young
-  collection walks the objects of the requests in flight (about 1,300 at 32 connections) as
-  well as the new ones, so collecting a third as often walks a third as much of them; a young
-  pause stays around a millisecond. Full collections (every 100 young ones) come a third as
-  often and each walks what three did (a create leaves only its record to walk).
+  collection per 25% growth, about a fifth of the heap: pauses ~5x shorter, same schedule).
 
 Frozen objects are still freed by reference counting (a task dropped by ``reset`` or
 ``--retention`` is freed as before); only a reference *cycle* that includes an object alive at
@@ -28,9 +23,6 @@ import gc
 from typing import Any, Final
 
 FULL: Final = 2
-#: Allocations between two young collections while the policy is on.
-YOUNG: Final = 2000
-_saved: list[tuple[int, int, int]] = []
 
 
 def _freeze_after_full(phase: str, info: dict[str, Any]) -> None:
@@ -49,14 +41,10 @@ def install() -> None:
     gc.freeze()
     if not installed():
         gc.callbacks.append(_freeze_after_full)
-        _saved.append(gc.get_threshold())
-        gc.set_threshold(YOUNG, *gc.get_threshold()[1:])
 
 
 def uninstall() -> None:
     """Back to CPython's defaults: stop freezing, and let the collector see every object."""
     while installed():
         gc.callbacks.remove(_freeze_after_full)
-    if _saved:
-        gc.set_threshold(*_saved.pop())
     gc.unfreeze()

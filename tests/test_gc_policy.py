@@ -42,18 +42,6 @@ def test_install_freezes_start_up_and_is_idempotent() -> None:
     """)
 
 
-def test_install_sets_the_young_threshold_and_uninstall_restores_it() -> None:
-    check("""
-        before = gc.get_threshold()
-        gc_policy.install()
-        gc_policy.install()
-        assert gc.get_threshold() == (gc_policy.YOUNG, *before[1:])
-        gc_policy.uninstall()
-        assert gc.get_threshold() == before
-        assert not gc_policy.installed()
-    """)
-
-
 def test_a_full_collection_freezes_its_survivors_and_a_young_one_does_not() -> None:
     check("""
         gc_policy.install()
