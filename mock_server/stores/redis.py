@@ -330,14 +330,14 @@ class RedisStore:
     # -- counters, claims, kv, logs -----------------------------------------------------------
 
     def incr(self, name: str, by: int = 1) -> int:
-        return int(self.redis.incrby(f"{self.prefix}n:{name}", by))
+        return int(self._fast("INCRBY", f"{self.prefix}n:{name}", by))
 
     def claim(self, key: str, holder: str) -> bool:
         return bool(self.redis.set(f"{self.prefix}claim:{key}", holder, nx=True))
 
     def kv_get(self, key: str) -> str | None:
-        raw = self.redis.get(f"{self.prefix}kv:{key}")
-        return None if raw is None else raw.decode()
+        raw = self._fast("GET", f"{self.prefix}kv:{key}")
+        return None if raw is None else str(raw.decode())
 
     def kv_set(self, key: str, value: str) -> None:
         self.redis.set(f"{self.prefix}kv:{key}", value)
@@ -346,11 +346,12 @@ class RedisStore:
         if not entries:
             return
         key = f"{self.prefix}log:{log}"
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.rpush(key, *entries)
-        pipe.ltrim(key, -max(1, keep), -1)
-        pipe.incrby(f"{self.prefix}logn:{log}", len(entries))
-        pipe.execute()
+        commands: list[tuple[Any, ...]] = [("RPUSH", key, *entries)]
+        commands.append(("LTRIM", key, -max(1, keep), -1))
+        commands.append(("INCRBY", f"{self.prefix}logn:{log}", len(entries)))
+        for reply in self._pipe([pack_command(command) for command in commands]):
+            if isinstance(reply, BaseException):
+                raise reply
 
     def tail(self, log: str, limit: int) -> list[str]:
         if limit <= 0:
