@@ -4,7 +4,7 @@ Nothing is ever sent to such an endpoint (the fake is offline by default, and th
 ``webhook.site`` endpoint is one), yet each event is logged as "not sent", at the instant it
 fell due, as the real service would have tried it then. The general schedule
 (:mod:`.schedule`) builds a task queue, a job per attempt and a pass through the sender's
-loop for that, and the sender woke for every new task; here a new task is one heap entry,
+loop for that, and the sender woke for every new task; here a new task is one queue entry,
 its events are worked out once (while the new record is in the cache), and a turn of the
 lane is one log entry per task.
 Since each line carries the event's own instant, the lane need not be worked off the moment
@@ -139,9 +139,9 @@ class RefusedLane:
 
     def due(self, now: int, limit: int) -> list[Refused]:
         """The events due at ``now`` as the delivery log keeps them, one entry per task
-        (task id, url, refusal reason, its due lines in order; tasks in the order their
-        earliest due event fell due), each concluded; about ``limit`` events at most (a task's
-        due events are concluded together)."""
+        (task id, url, refusal reason, its due lines in order; new tasks first, in creation
+        order, then the others in the order their next line fell due), each concluded; about
+        ``limit`` events at most (a task's due events are concluded together)."""
         found: list[Refused] = []
         fresh, heap, plans, count = self._fresh, self._heap, self._plans, 0
         while fresh and fresh[0][0] <= now and count < limit:
