@@ -32,7 +32,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _IDLE: Final = object()
 #: Methods whose bodies no route reads (so they need no deadline).
-_BODILESS: Final = frozenset({"GET", "HEAD"})
+BODILESS: Final = frozenset({"GET", "HEAD"})
 
 
 class BodyTimeout(PiapiError):
@@ -50,10 +50,10 @@ class BodyDeadline:
         self.state = getattr(app, "state", None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.seconds <= 0 or scope["method"] in _BODILESS:
+        if scope["type"] != "http" or self.seconds <= 0 or scope["method"] in BODILESS:
             await self.app(scope, receive, send)  # no handler reads a GET's body
             return
-        if _complete(receive):
+        if complete(receive):
             await self.app(scope, receive, send)  # uvicorn holds the whole body: no wait
             return
         done = False
@@ -75,7 +75,7 @@ class BodyDeadline:
         await self.app(scope, bounded_receive, send)
 
 
-def _complete(receive: Receive) -> bool:
+def complete(receive: Receive) -> bool:
     """Whether uvicorn already holds the request's whole body (its h11 and httptools cycles
     set ``more_body`` to False once the last byte is in): no read of it can stall."""
     return getattr(getattr(receive, "__self__", None), "more_body", True) is False

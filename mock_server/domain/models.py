@@ -46,11 +46,6 @@ class WebhookTarget:
     secret: str
 
 
-def _shared(text: str) -> str:
-    """One copy of ``text`` for the whole process (only exact ``str`` can be interned)."""
-    return sys.intern(text) if type(text) is str else text
-
-
 @dataclass(slots=True)
 class TaskRecord:
     """A stored task. Its status is never stored: it follows from these fields and the clock.
@@ -84,14 +79,24 @@ class TaskRecord:
 
     def __post_init__(self) -> None:
         # Strings most tasks share are kept once (about 300 B less a task at 100,000 tasks).
-        self.owner = _shared(self.owner)
-        self.model = _shared(self.model)
-        self.task_type = _shared(self.task_type)
-        self.config_json = _shared(self.config_json)
-        self.aspect_ratio = _shared(self.aspect_ratio)
-        self.base_url = _shared(self.base_url)
-        self.variant = _shared(self.variant)
-        self.media = _shared(self.media)
+        # Inline rather than a helper per field: every create builds a record.
+        intern, text = sys.intern, str
+        if type(self.owner) is text:  # exact str only: sys.intern refuses subclasses
+            self.owner = intern(self.owner)
+        if type(self.model) is text:
+            self.model = intern(self.model)
+        if type(self.task_type) is text:
+            self.task_type = intern(self.task_type)
+        if type(self.config_json) is text:
+            self.config_json = intern(self.config_json)
+        if type(self.aspect_ratio) is text:
+            self.aspect_ratio = intern(self.aspect_ratio)
+        if type(self.base_url) is text:
+            self.base_url = intern(self.base_url)
+        if type(self.variant) is text:
+            self.variant = intern(self.variant)
+        if type(self.media) is text:
+            self.media = intern(self.media)
 
     @property
     def end_at(self) -> int | None:

@@ -12,7 +12,6 @@ from starlette.routing import BaseRoute, Route
 from mock_server.contract_rules import request_violations
 from mock_server.domain.backend import Backend
 from mock_server.domain.errors import InvalidRequest, PiapiError
-from mock_server.domain.journal import JournalEntry
 from mock_server.domain.prepared import Prepared, prepare
 from mock_server.web import headers, media
 from mock_server.web.answers import CreatedAnswers, FinishedAnswers
@@ -96,10 +95,10 @@ def journal(
 ) -> None:
     """Record an answered request (``backend``: the request's, when the caller has it)."""
     backend = backend or backend_of(request)
-    entry = JournalEntry(
-        backend.clock.now(), request.method, request_path(request), status, task_id, message
+    scope = request.scope
+    backend.journal.add(
+        backend.clock.now(), scope["method"], request_path(request), status, task_id, message
     )
-    backend.journal.record(entry)
 
 
 async def create_task(request: Request) -> Response:

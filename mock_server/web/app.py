@@ -26,6 +26,7 @@ from mock_server.web import (
     control_violations,
     fastpath,
     faults,
+    front,
     platform,
     strict_polling,
     ui,
@@ -124,6 +125,10 @@ def create_asgi(settings: Settings | None = None, backend: Backend | None = None
     backend = app.state.backend
     fast = fastpath.wrap(app)  # create and get without the router (speed; same handlers)
     bounded = limits.wrap(fast, backend.settings)  # outside the fast path: it reads bodies too
+    fault_layer = faults.wrap(bounded, backend)
     # strict_polling (kit's, only with --strict) sits outside faults so it sees injected 429s.
-    inner = strict_polling.wrap(faults.wrap(bounded, backend), backend)
-    return control_guard.wrap(inner, backend)
+    inner = strict_polling.wrap(fault_layer, backend)
+    guard = control_guard.wrap(inner, backend)
+    if inner is not fault_layer:  # strict mode: every request goes through the polling layer
+        return guard
+    return front.wrap(guard, fault_layer, bounded)  # the hot routes in one frame (speed)

@@ -94,14 +94,18 @@ class ControlGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind in {"http", "websocket"}:
-            server = scope.get("server")
-            if server is not None and server != self._last_server:
-                self._last_server = server  # the same address, request after request
-                self.backend.listening.add((str(server[0]), server[1]))
+            self.note(scope)
             if is_control(scope["path"]) and not self._allowed(scope):
                 await (_refuse_http(send, self.enabled) if kind == "http" else _refuse_ws(send))
                 return
         await self.app(scope, receive, send)
+
+    def note(self, scope: Scope) -> None:
+        """Note the address ``scope`` arrived on (``Backend.listening``)."""
+        server = scope.get("server")
+        if server is not None and server != self._last_server:
+            self._last_server = server  # the same address, request after request
+            self.backend.listening.add((str(server[0]), server[1]))
 
     def _allowed(self, scope: Scope) -> bool:
         if not self.enabled:

@@ -92,21 +92,29 @@ class FastPath:
         self.create = _route_endpoint(app, "POST", TASK) if plain else None
         self.get = _route_endpoint(app, "GET", TASK_BY_ID) if plain else None
 
+    def route(self, scope: Scope) -> tuple[Endpoint, dict[str, str]] | None:
+        """The endpoint and path parameters this path serves ``scope`` (an HTTP request) with,
+        or None: not create or get, or not on the plain shape (then the app serves it)."""
+        if scope.get("root_path"):
+            return None
+        method = scope["method"]
+        if method == "POST":
+            if self.create is not None and scope["path"] == TASK:
+                return self.create, {}
+        elif method == "GET" and self.get is not None:
+            path: str = scope["path"]
+            if path.startswith(_PREFIX):
+                task_id = path[_PREFIX_LEN:]
+                if task_id and "/" not in task_id:
+                    return self.get, {"task_id": task_id}
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope.get("root_path"):
-            method = scope["method"]
-            if method == "POST":
-                if self.create is not None and scope["path"] == TASK:
-                    await self.serve(self.create, {}, scope, receive, send)
-                    return
-            elif method == "GET" and self.get is not None:
-                path: str = scope["path"]
-                if path.startswith(_PREFIX):
-                    task_id = path[_PREFIX_LEN:]
-                    if task_id and "/" not in task_id:
-                        await self.serve(self.get, {"task_id": task_id}, scope, receive, send)
-                        return
-        await self.app(scope, receive, send)
+        found = self.route(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        await self.serve(found[0], found[1], scope, receive, send)
 
     async def serve(
         self,

@@ -55,7 +55,7 @@ def operation(method: str, path: str) -> str | None:
     return None
 
 
-def _plain(raw: list[tuple[bytes, bytes]]) -> bool:
+def plain_headers(raw: list[tuple[bytes, bytes]]) -> bool:
     """No ``X-Mock-Fault`` and at most one ``x-api-key`` (what :func:`_headers` would read
     as "no fault header", without decoding anything: the hot path)."""
     keys = 0
@@ -92,7 +92,7 @@ class FaultLayer:
         if scope["type"] != "http" or not (armed or book.headers):
             await self.app(scope, receive, send)
             return
-        if not armed and _plain(scope["headers"]):
+        if not armed and plain_headers(scope["headers"]):
             await self.app(scope, receive, send)  # no X-Mock-Fault, one key at most: no fault
             return
         op = operation(scope["method"], scope["path"])

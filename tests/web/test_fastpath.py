@@ -77,8 +77,12 @@ async def drive(
         for i, part in enumerate(parts)
     ]
 
-    async def receive() -> dict[str, Any]:
+    async def next_message() -> dict[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    # One message: handed over as uvicorn does once it holds the whole body (a bound method of
+    # an object whose ``more_body`` is False), so the front layer may take it; else streamed.
+    receive = Held(next_message).receive if chunks is None else next_message
 
     sent: list[dict[str, Any]] = []
 
@@ -94,6 +98,19 @@ async def drive(
     except Exception as exc:
         raised = type(exc).__name__
     return sent, raised
+
+
+class Held:
+    """A receive like uvicorn's once the whole body is in (what ``limits.complete`` reads)."""
+
+    more_body = False
+
+    def __init__(self, receive: Any) -> None:
+        self.next = receive
+
+    async def receive(self) -> dict[str, Any]:
+        message: dict[str, Any] = await self.next()
+        return message
 
 
 KEY = (b"x-api-key", b"k")
