@@ -129,6 +129,6 @@ def create_asgi(settings: Settings | None = None, backend: Backend | None = None
     # strict_polling (kit's, only with --strict) sits outside faults so it sees injected 429s.
     inner = strict_polling.wrap(fault_layer, backend)
     guard = control_guard.wrap(inner, backend)
-    if inner is not fault_layer:  # strict mode: every request goes through the polling layer
+    if backend.settings.strict:  # every request goes through the polling layer (inner)
         return guard
     return front.wrap(guard, fault_layer, bounded)  # the hot routes in one frame (speed)
