@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import fields
 from typing import Any
 
 from mock_server.domain.backend import manual_backend
 from mock_server.domain.journal import Journal, JournalEntry
-from mock_server.domain.models import TaskRecord
+from mock_server.domain.models import Failure, TaskRecord, WebhookTarget, stored_record
+from mock_server.settings import Settings
 from tests.conftest import seed_request
 
 
@@ -88,3 +91,55 @@ def test_a_journal_that_records_its_own_way_is_given_entries() -> None:
     journal.add(1, "GET", "/api/v1/task/x", 404, "x", "not found")
     assert journal.seen == [JournalEntry(1, "GET", "/api/v1/task/x", 404, "x", "not found")]
     assert len(journal) == 0  # the base class's rows were not written behind its back
+
+
+def values() -> dict[str, Any]:
+    """Every field of a record with a value of its own (none left to a default)."""
+    return {
+        "task_id": "t",
+        "owner": "k",
+        "model": "kling",
+        "task_type": "omni",
+        "input_json": '{"prompt":"x"}',
+        "config_json": "{}",
+        "aspect_ratio": "16:9",
+        "cost": 7,
+        "private_pool": True,
+        "base_url": "http://x",
+        "created_at": 1,
+        "start_at": 2,
+        "run_ns": 3,
+        "failure": Failure(1, "m", "r"),
+        "cancelled_at": 4,
+        "webhook": WebhookTarget("http://hook", "s"),
+        "variant": "v",
+        "media": "video/1",
+        "prepaid": True,
+    }
+
+
+def takes_every_field(function: Any) -> bool:
+    """Whether ``function``'s parameters are TaskRecord's fields, in their order."""
+    return list(inspect.signature(function).parameters) == [f.name for f in fields(TaskRecord)]
+
+
+def test_stored_record_builds_the_constructors_record() -> None:
+    assert takes_every_field(stored_record)
+    assert stored_record(**values()) == TaskRecord(**values())
+    assert stored_record(*values().values()) == TaskRecord(*values().values())
+
+
+def test_the_field_check_catches_a_builder_that_misses_a_field() -> None:
+    def short(task_id: str, owner: str) -> None:
+        """A builder that forgot most fields."""
+
+    assert not takes_every_field(short)
+
+
+def test_the_create_path_shares_a_public_url_with_a_trailing_slash() -> None:
+    backend, _ = manual_backend(Settings(public_url="http://fake.test/"))
+    body = seed_request()
+    first = backend.create("k", body, "http://x").record
+    second = backend.create("k", body, "http://x").record
+    assert first.base_url == "http://fake.test"
+    assert first.base_url is second.base_url

@@ -24,7 +24,14 @@ from mock_server.domain.faults import FaultBook
 from mock_server.domain.ids import uuid4_text
 from mock_server.domain.journal import Journal
 from mock_server.domain.links import check_links
-from mock_server.domain.models import Failure, Status, TaskRecord, TaskView
+from mock_server.domain.models import (
+    Failure,
+    Status,
+    TaskRecord,
+    TaskView,
+    shared_text,
+    stored_record,
+)
 from mock_server.domain.observers import BackendObserver
 from mock_server.domain.prepared import Prepared, PreparedMemo, prepare
 from mock_server.domain.pricing import Prices
@@ -239,10 +246,11 @@ class Backend:
         failure = None
         if chosen:
             pending_ns, run_ns, failure = chosen.apply(timing.Timing(pending_ns, run_ns))
-        # positional, in TaskRecord's field order (keywords cost a third more on this path)
-        record = TaskRecord(
+        base = self.settings.public_url.rstrip("/") or base_url.rstrip("/")
+        # positional, in TaskRecord's field order; the prepared body's strings are interned
+        record = stored_record(
             uuid4_text(self.rng.getrandbits(128)),  # task_id
-            owner,
+            shared_text(owner),
             prepared.model,
             prepared.task_type,
             prepared.input_json,
@@ -250,15 +258,15 @@ class Backend:
             prepared.aspect_ratio,
             cost,
             prepared.private_pool,
-            self.settings.public_url.rstrip("/") or base_url.rstrip("/"),  # base_url
+            shared_text(base),  # base_url
             now,  # created_at
             now + pending_ns,  # start_at
             run_ns,
             failure,
             None,  # cancelled_at
             prepared.webhook,
-            decision.variant.key,  # variant
-            decision.media_key,  # media
+            prepared.variant,
+            prepared.media,
             pack.charge == "create",  # prepaid
         )
         if self.queue is not None:
@@ -310,12 +318,12 @@ class Backend:
                 self.expired += 1
         cap = self.settings.max_tasks
         self._creates += 1
-        if not cap or (self.shared and self._creates % 64):
+        if not cap or (self.shared and self._creates % 64) or len(self.store) <= cap:
             return
         for _ in range(PRUNE_WINDOW):
+            self._evict_one(now)
             if len(self.store) <= cap:
                 break
-            self._evict_one(now)
 
     def _oldest(self) -> tuple[TaskRecord | None, str]:
         found, cursor = self.store.scan(self._prune_after, 1)
@@ -325,13 +333,21 @@ class Backend:
         self.forget(head)
         self._prune_after = cursor
 
+    def _drop_finished(self, head: TaskRecord, cursor: str) -> None:
+        """:meth:`_drop_oldest` of an ended record the store just handed out: what
+        :meth:`forget` does for it, without its checks (it is stored, and it has ended)."""
+        self.store.remove(head.task_id)
+        for observer in self.observers:
+            observer.task_removed(head)
+        self._prune_after = cursor
+
     def _evict_one(self, now: int) -> None:
         """Evict the oldest finished task among the oldest PRUNE_WINDOW (else the oldest)."""
         head, cursor = self._oldest()
         if head is None:
             return
         if _finished(head, now):
-            self._drop_oldest(head, cursor)
+            self._drop_finished(head, cursor)
         else:
             window, _ = self.store.scan(self._prune_after, PRUNE_WINDOW)
             victim = next((r for r in window if _finished(r, now)), None)

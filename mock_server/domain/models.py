@@ -106,6 +106,59 @@ class TaskRecord:
         return self.start_at + self.run_ns
 
 
+def stored_record(
+    task_id: str,
+    owner: str,
+    model: str,
+    task_type: str,
+    input_json: str,
+    config_json: str,
+    aspect_ratio: str,
+    cost: int,
+    private_pool: bool,
+    base_url: str,
+    created_at: int,
+    start_at: int | None,
+    run_ns: int,
+    failure: Failure | None,
+    cancelled_at: int | None,
+    webhook: WebhookTarget | None,
+    variant: str,
+    media: str,
+    prepaid: bool,
+) -> TaskRecord:
+    """``TaskRecord(...)`` of these values without ``__post_init__``'s interning, for a caller
+    whose strings already are the shared copies: the create path interns the key once per
+    create and a prepared body its own strings once (``tests/test_hot_records.py`` checks both
+    records are equal and share the same strings)."""
+    record: TaskRecord = object.__new__(TaskRecord)
+    record.task_id = task_id
+    record.owner = owner
+    record.model = model
+    record.task_type = task_type
+    record.input_json = input_json
+    record.config_json = config_json
+    record.aspect_ratio = aspect_ratio
+    record.cost = cost
+    record.private_pool = private_pool
+    record.base_url = base_url
+    record.created_at = created_at
+    record.start_at = start_at
+    record.run_ns = run_ns
+    record.failure = failure
+    record.cancelled_at = cancelled_at
+    record.webhook = webhook
+    record.variant = variant
+    record.media = media
+    record.prepaid = prepaid
+    return record
+
+
+def shared_text(text: str) -> str:
+    """The process's one copy of ``text`` (``sys.intern``; a ``str`` subclass stays as it is)."""
+    return sys.intern(text) if type(text) is str else text
+
+
 class TaskView(NamedTuple):
     """A task at one instant: what create, get and webhooks show (a cheap named tuple)."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, Final
 
-from mock_server.domain.models import WebhookTarget
+from mock_server.domain.models import WebhookTarget, shared_text
 from mock_server.domain.pricing import Prices
 from mock_server.packs import Pack
 from mock_server.packs.model import Decision
@@ -87,6 +87,9 @@ class Prepared:
     aspect_ratio: str
     private_pool: bool
     webhook: WebhookTarget | None
+    #: ``decision.variant.key`` and ``decision.media_key``.
+    variant: str
+    media: str
 
 
 def prepare(pack: Pack, body: Mapping[str, Any], prices: Prices) -> Prepared:
@@ -94,18 +97,22 @@ def prepare(pack: Pack, body: Mapping[str, Any], prices: Prices) -> Prepared:
     task_input: Mapping[str, Any] = body["input"]
     decision = pack.decide(task_input)
     config = config_echo(body.get("config"))
+    # The strings most tasks share, interned here once per body: records built from this
+    # (``models.stored_record``) take them as they are.
     return Prepared(
         pack=pack,
         task_input=task_input,
         decision=decision,
         cost=prices.decided_points(pack, decision, task_input),
-        model=str(body["model"]),
-        task_type=str(body["task_type"]),
+        model=shared_text(str(body["model"])),
+        task_type=shared_text(str(body["task_type"])),
         input_json=echo_json(task_input),
-        config_json=config_json(config),
-        aspect_ratio=str(task_input.get("aspect_ratio", "16:9")),
+        config_json=shared_text(config_json(config)),
+        aspect_ratio=shared_text(str(task_input.get("aspect_ratio", "16:9"))),
         private_pool=config["service_mode"] == "private",
         webhook=webhook_target(config),
+        variant=shared_text(decision.variant.key),
+        media=shared_text(decision.media_key),
     )
 
 
