@@ -28,109 +28,11 @@ from mock_server.domain.shared_cache import EPOCH
 from mock_server.domain.store import DuplicateTask, Held, Hold, at_text
 from mock_server.stores import codec
 from mock_server.stores.redis_batch import Batcher
+from mock_server.stores.redis_scripts import ADD, ADD_HELD, LEDGER, STAGE_MS, SWAP
 from mock_server.stores.wallets import OPS
 
 #: Records per round trip when reading newest first (the dashboard asks for 50 at a time).
 NEWEST_BATCH: Final = 100
-
-#: Store a new record and index it, atomically: 0 if the id exists, -1 if the guard key
-#: (KEYS[5], when given) does not hold ARGV[4].
-ADD: Final = """
-if KEYS[5] and redis.call('GET', KEYS[5]) ~= ARGV[4] then return -1 end
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then return 0 end
-local seq = redis.call('INCR', KEYS[3])
-redis.call('ZADD', KEYS[2], seq, ARGV[2])
-if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
-return seq
-"""
-
-#: ``TaskStore.ledger`` on Redis. KEYS: the wallet hash (frozen, used), the holds hash
-#: (task -> "AT COST OK"), the ends sorted set (members "AT|task", all scored 0: ends are
-#: compared as fixed-width digit text, exact beyond 2^53), the kv key of the swap below.
-#: ARGV: now (digits), op, task, cost, at (digits or -), ok (1/0), limit.
-LEDGER: Final = """
-local wallet, holds, ends = KEYS[1], KEYS[2], KEYS[3]
-local due = redis.call('ZRANGEBYLEX', ends, '-', '[' .. ARGV[1] .. '|\255')
-for _, member in ipairs(due) do
-  local task = string.sub(member, string.find(member, '|', 1, true) + 1)
-  local held = redis.call('HGET', holds, task)
-  if held then
-    local _, cost, ok = string.match(held, '^(%S+) (%d+) (%d)$')
-    redis.call('HINCRBY', wallet, 'frozen', -tonumber(cost))
-    if ok == '1' then redis.call('HINCRBY', wallet, 'used', tonumber(cost)) end
-    redis.call('HDEL', holds, task)
-  end
-  redis.call('ZREM', ends, member)
-end
-local op, task, cost, at, ok, limit = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6],
-  tonumber(ARGV[7])
-local done = 1
-local held = false
-if op ~= '' then held = redis.call('HGET', holds, task) end
-if (op == 'freeze' or op == 'use') and not held then
-  if limit > 0 then
-    local spent = tonumber(redis.call('HGET', wallet, 'frozen') or '0')
-      + tonumber(redis.call('HGET', wallet, 'used') or '0')
-    if spent + cost > limit then done = 0 end
-  end
-  if done == 1 and op == 'use' then
-    redis.call('HINCRBY', wallet, 'used', cost)
-  elseif done == 1 then
-    redis.call('HINCRBY', wallet, 'frozen', cost)
-    redis.call('HSET', holds, task, at .. ' ' .. cost .. ' ' .. ok)
-    if at ~= '-' then redis.call('ZADD', ends, 0, at .. '|' .. task) end
-  end
-elseif (op == 'freeze' or op == 'track') and held then
-  local old, kept = string.match(held, '^(%S+) (%d+)')
-  if old ~= '-' then redis.call('ZREM', ends, old .. '|' .. task) end
-  redis.call('HSET', holds, task, at .. ' ' .. kept .. ' ' .. ok)
-  if at ~= '-' then redis.call('ZADD', ends, 0, at .. '|' .. task) end
-elseif op == 'release' and held then
-  local old, kept = string.match(held, '^(%S+) (%d+)')
-  if old ~= '-' then redis.call('ZREM', ends, old .. '|' .. task) end
-  redis.call('HDEL', holds, task)
-  redis.call('HINCRBY', wallet, 'frozen', -tonumber(kept))
-end
-local frozen = tonumber(redis.call('HGET', wallet, 'frozen') or '0')
-local used = tonumber(redis.call('HGET', wallet, 'used') or '0')
-return {done, frozen, used}
-"""
-
-#: ADD and LEDGER in one step: KEYS task, tasks, seq, hooks, guard key, wallet, holds, ends;
-#: ARGV record, id, hooked, guard ('' none), then LEDGER's seven. {stored, frozen, used}:
-#: stored -1 guard failed, 0 the id exists, -2 refused by the ledger (nothing changed then),
-#: else the creation sequence.
-ADD_HELD: Final = (
-    "local function ledger(KEYS, ARGV)\n"
-    + LEDGER
-    + """end
-local wallet = {KEYS[6], KEYS[7], KEYS[8]}
-if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[4] then
-  local now = ledger(wallet, {ARGV[5], '', '', 0, '-', '1', 0})
-  return {-1, now[2], now[3]}
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, 0, 0} end
-local booked = ledger(wallet, {unpack(ARGV, 5, 11)})
-if booked[1] == 0 then return {-2, booked[2], booked[3]} end
-redis.call('SET', KEYS[1], ARGV[1])
-local seq = redis.call('INCR', KEYS[3])
-redis.call('ZADD', KEYS[2], seq, ARGV[2])
-if ARGV[3] == '1' then redis.call('ZADD', KEYS[4], seq, ARGV[2]) end
-return {seq, booked[2], booked[3]}
-"""
-)
-
-#: Compare-and-set: KEYS[1] to ARGV[2] if it holds ARGV[1] (ARGV[3] == '1': if absent).
-SWAP: Final = """
-local now = redis.call('GET', KEYS[1])
-if ARGV[3] == '1' then
-  if now then return 0 end
-elseif now ~= ARGV[1] then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-"""
 
 
 def unreachable(store: RedisStore) -> str:
@@ -201,25 +103,27 @@ class RedisStore:
                 lane.send_command(*command)
                 return lane.read_response()
 
-    def _pipe(self, packed: list[bytes]) -> list[Any]:
-        """Packed commands in one write on the lane; their replies in order (a server error
-        as its exception). A broken connection is reopened and the batch sent again if no
-        reply was read yet; else the commands without a reply get the error."""
+    def _pipe(self, packed: list[bytes], replies: int | None = None) -> list[Any]:
+        """Packed commands in one write on the lane; their ``replies`` (default: one per
+        item of ``packed``) in order, a server error as its exception. A broken connection
+        is reopened and the batch sent again if no reply was read yet; else the commands
+        without a reply get the error."""
+        expected = len(packed) if replies is None else replies
         with self._lane_lock:
             if self._lane is None:
                 self._lane = self.redis.connection_pool.make_connection()
             lane = self._lane
-            replies: list[Any] = []
+            read: list[Any] = []
             for attempt in (1, 2):
                 try:
                     lane.send_packed_command([b"".join(packed)])
-                    while len(replies) < len(packed):
-                        replies.append(_reply(lane))
-                    return replies
+                    while len(read) < expected:
+                        read.append(_reply(lane))
+                    return read
                 except (redis.ConnectionError, redis.TimeoutError) as exc:
                     lane.disconnect()
-                    if replies or attempt == 2:
-                        return replies + [exc] * (len(packed) - len(replies))
+                    if read or attempt == 2:
+                        return read + [exc] * (expected - len(read))
             raise AssertionError("unreachable")
 
     # -- tasks ------------------------------------------------------------------------------
@@ -379,20 +283,41 @@ class RedisStore:
     def add_held(
         self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
     ) -> tuple[int, int, int]:
+        """The record staged and the create's step (:data:`ADD_HELD`) run, in one round trip."""
         keys, args = self._add_held_call(record, guard, held)
-        return _booked(record, self._script(self._add_held, keys, args))
+        commands = [self._staging(record, keys), self._add_held_command(keys, args)]
+        staged, reply = self._pipe(commands, 2)
+        return _booked(record, self._reloaded(staged, reply, keys, args))
 
     async def add_held_batched(
         self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
     ) -> tuple[int, int, int]:
         """:meth:`add_held`, sent with the other commands of this event-loop turn."""
         keys, args = self._add_held_call(record, guard, held)
-        command = ("EVALSHA", self._add_held.sha, len(keys), *keys, *args)
-        try:
-            reply = await self.batcher.call(pack_command(command))
-        except redis.exceptions.NoScriptError:  # a new or flushed server: load it, once
-            reply = self._add_held(keys=keys, args=args)
-        return _booked(record, reply)
+        packed = self._staging(record, keys) + self._add_held_command(keys, args)
+        staged, reply = await self.batcher.call(packed, 2)
+        return _booked(record, self._reloaded(staged, reply, keys, args))
+
+    def _staging(self, record: TaskRecord, keys: list[str]) -> bytes:
+        """The record written under the staging key (expiring, should its step never run):
+        a script costs per byte it is handed, so the record does not go through it."""
+        command: tuple[Any, ...] = ("SET", keys[8], codec.dumps(record), "PX", STAGE_MS)
+        return bytes(pack_command(command))
+
+    def _add_held_command(self, keys: list[str], args: list[Any]) -> bytes:
+        command: tuple[Any, ...] = ("EVALSHA", self._add_held.sha, len(keys), *keys, *args)
+        return bytes(pack_command(command))
+
+    def _reloaded(self, staged: Any, reply: Any, keys: list[str], args: list[Any]) -> Any:
+        """The step's reply; run again, loading the script, if the server had lost it (the
+        staged record is still there)."""
+        if isinstance(staged, BaseException):
+            raise staged
+        if isinstance(reply, redis.exceptions.NoScriptError):
+            return self._add_held(keys=keys, args=args)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
 
     def _add_held_call(
         self, record: TaskRecord, guard: tuple[str, str] | None, held: Held
@@ -400,14 +325,15 @@ class RedisStore:
         """KEYS and ARGV of :data:`ADD_HELD`."""
         p = self.prefix
         account = held.account
-        keys = [self._task(record.task_id), self._index, self._seq, self._hooks]
+        task_id = record.task_id
+        keys = [self._task(task_id), self._index, self._seq, self._hooks]
         keys += [f"{p}kv:{guard[0] if guard else ''}"]
         keys += [f"{p}wallet:{account}", f"{p}holds:{account}", f"{p}ends:{account}"]
+        keys.append(f"{p}stage:{task_id}")
         task, cost, at, ok = held.hold
-        args: list[Any] = [codec.dumps(record), record.task_id]
-        args += ["1" if record.webhook is not None else "0", guard[1] if guard else ""]
-        args += [at_text(held.now), held.op, task, cost, at_text(at), "1" if ok else "0"]
-        args.append(held.limit)
+        args: list[Any] = [task_id, "1" if record.webhook is not None else "0"]
+        args += [guard[1] if guard else "", at_text(held.now), held.op, task, cost, at_text(at)]
+        args += ["1" if ok else "0", held.limit]
         return keys, args
 
     def kv_swap(self, key: str, old: str | None, new: str) -> bool:

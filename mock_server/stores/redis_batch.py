@@ -21,8 +21,11 @@ import redis
 #: Commands sent at most in one pipeline (more wait for the next turn).
 MOST: Final = 256
 
-#: Sends packed commands and returns their replies in order (an exception for a failed one).
-Pipe = Callable[[list[bytes]], list[Any]]
+#: Sends packed commands and returns that many replies in order (an exception for a failed
+#: one).
+Pipe = Callable[[list[bytes], int], list[Any]]
+#: A caller's packed commands, how many replies they have, and where the reply goes.
+Waiting = tuple[bytes, int, "asyncio.Future[Any]"]
 
 
 class Batcher:
@@ -30,7 +33,7 @@ class Batcher:
 
     def __init__(self, pipe: Pipe) -> None:
         self.pipe = pipe
-        self._waiting: list[tuple[bytes, asyncio.Future[Any]]] = []
+        self._waiting: list[Waiting] = []
         #: The loops that have a flush coming.
         self._due: set[asyncio.AbstractEventLoop] = set()
         self._lock = threading.Lock()  # the list, if loops in several threads share the store
@@ -38,12 +41,14 @@ class Batcher:
         self.flushes = 0
         self.commands = 0
 
-    def call(self, packed: bytes) -> asyncio.Future[Any]:
-        """The reply of ``packed`` (one command), sent with the others of this turn."""
+    def call(self, packed: bytes, replies: int = 1) -> asyncio.Future[Any]:
+        """The reply of ``packed`` (one command), sent with the others of this turn; for
+        several commands (``replies`` > 1), the list of their replies, in order, an error
+        as its exception object (the caller decides)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         with self._lock:
-            self._waiting.append((packed, future))
+            self._waiting.append((packed, replies, future))
             due = loop not in self._due
             self._due.add(loop)
         if due:
@@ -55,29 +60,34 @@ class Batcher:
         turn) and hand out the replies."""
         loop = asyncio.get_running_loop()
         with self._lock:
-            mine = [(p, f) for p, f in self._waiting if f.get_loop() is loop]
-            others = [(p, f) for p, f in self._waiting if f.get_loop() is not loop]
+            mine = [w for w in self._waiting if w[2].get_loop() is loop]
+            others = [w for w in self._waiting if w[2].get_loop() is not loop]
             batch, rest = mine[:MOST], mine[MOST:]
-            self._waiting = rest + [(p, f) for p, f in others if not f.get_loop().is_closed()]
+            self._waiting = rest + [w for w in others if not w[2].get_loop().is_closed()]
             if not rest:
                 self._due.discard(loop)
         if rest:
             loop.call_soon(self.flush)
-        batch = [(packed, future) for packed, future in batch if not future.cancelled()]
+        batch = [waiting for waiting in batch if not waiting[2].cancelled()]
         if batch:
             self._send(batch)
 
-    def _send(self, batch: list[tuple[bytes, asyncio.Future[Any]]]) -> None:
+    def _send(self, batch: list[Waiting]) -> None:
         self.flushes += 1
         self.commands += len(batch)
+        expected = sum(replies for _, replies, _ in batch)
         try:
-            replies = self.pipe([packed for packed, _ in batch])
+            replies = self.pipe([packed for packed, _, _ in batch], expected)
         except (redis.RedisError, OSError) as exc:
-            replies = [exc] * len(batch)
-        for (_, future), reply in zip(batch, replies, strict=True):
+            replies = [exc] * expected
+        at = 0
+        for _, count, future in batch:
+            mine, at = replies[at : at + count], at + count
             if future.cancelled():
                 continue
-            if isinstance(reply, BaseException):
-                future.set_exception(reply)
+            if count > 1:
+                future.set_result(mine)
+            elif isinstance(mine[0], BaseException):
+                future.set_exception(mine[0])
             else:
-                future.set_result(reply)
+                future.set_result(mine[0])

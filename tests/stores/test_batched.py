@@ -52,8 +52,8 @@ def redis_of(backend: Backend) -> RedisStore:
 class OneByOne(Batcher):
     """Broken: sends each command on its own (no batching)."""
 
-    def call(self, packed: bytes) -> asyncio.Future[Any]:
-        future = super().call(packed)
+    def call(self, packed: bytes, replies: int = 1) -> asyncio.Future[Any]:
+        future = super().call(packed, replies)
         self.flush()
         return future
 
@@ -62,8 +62,8 @@ class AllOrNothing(Batcher):
     """Broken: one failed command fails the whole batch."""
 
     def __init__(self, batcher: Batcher) -> None:
-        def pipe(packed: list[bytes]) -> list[Any]:
-            replies = batcher.pipe(packed)
+        def pipe(packed: list[bytes], expected: int) -> list[Any]:
+            replies = batcher.pipe(packed, expected)
             failed = [r for r in replies if isinstance(r, BaseException)]
             return [failed[0]] * len(replies) if failed else replies
 
@@ -160,8 +160,11 @@ class NoReload(RedisStore):
 
     async def add_held_batched(self, record: TaskRecord, guard: Any, held: Held) -> Any:
         keys, args = self._add_held_call(record, guard, held)
-        command = ("EVALSHA", self._add_held.sha, len(keys), *keys, *args)
-        return await self.batcher.call(pack_command(command))
+        packed = self._staging(record, keys) + self._add_held_command(keys, args)
+        _, reply = await self.batcher.call(packed, 2)
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
 
 
 def creates_after_a_script_flush(backend: Backend) -> bool:
@@ -231,10 +234,10 @@ def test_the_check_catches_a_path_that_does_not_shift(backend: Backend, redis_ur
 class OneFlag(Batcher):
     """Broken: one "flush due" flag for every loop (a loop that ended first blocks the rest)."""
 
-    def call(self, packed: bytes) -> asyncio.Future[Any]:
+    def call(self, packed: bytes, replies: int = 1) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._waiting.append((packed, future))
+        self._waiting.append((packed, replies, future))
         if not self._due:
             self._due.add(loop)
             loop.call_soon(self.flush)
