@@ -7,7 +7,7 @@ journal. Task status is never stored; :func:`lifecycle.view` derives it from the
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 from mock_server.domain import lifecycle, platform, scenarios, timing
@@ -120,6 +120,9 @@ class Backend:
             self.queue = SlotQueue(s.max_concurrent, self._started)
         if self.queue is not None:
             self.observers.append(SlotTicker(self.queue, self.clock, self.catch_up))
+        #: Why the webhook policy refuses an endpoint ("" if it does not): set by the webhook
+        #: dispatcher. On a shared store, tasks it refuses are not listed for other processes.
+        self.hook_refusal: Callable[[str], str] | None = None
         #: The store's batched steps, if it has them (a protocol check costs ~5 us: once here).
         self._batched_add: BatchedAdd | None = (
             self.store if isinstance(self.store, BatchedAdd) else None
@@ -406,7 +409,9 @@ class Backend:
         shifted = False
         while True:
             try:
-                stored = ledger.add_with(self.store, record, self._clock_guard())
+                stored = ledger.add_with(
+                    self.store, record, self._clock_guard(), self._listed(record)
+                )
             except InsufficientCredits:
                 self._refused_create(record, now)
                 raise
@@ -421,10 +426,18 @@ class Backend:
         ledger = self.ledger
         assert isinstance(ledger, StoreLedger)
         try:
-            return await ledger.add_batched(store, record, self._clock_guard())
+            guard = self._clock_guard()
+            return await ledger.add_batched(store, record, guard, self._listed(record))
         except InsufficientCredits:
             self._refused_create(record, now)
             raise
+
+    def _listed(self, record: TaskRecord) -> bool:
+        """Whether other processes' webhook senders should find ``record`` (not when the
+        policy here refuses its endpoint: this process logs its events, see
+        :attr:`hook_refusal`)."""
+        hook, refusal = record.webhook, self.hook_refusal
+        return hook is None or refusal is None or not refusal(hook.endpoint)
 
     def _clock_guard(self) -> tuple[str, str] | None:
         clock = self.clock

@@ -57,22 +57,34 @@ class StoreLedger(Ledger):
         if not done:
             raise self._refused(record, frozen, used)
 
-    def add_with(self, store: TaskStore, record: TaskRecord, guard: tuple[str, str] | None) -> bool:
+    def add_with(
+        self,
+        store: TaskStore,
+        record: TaskRecord,
+        guard: tuple[str, str] | None,
+        listed: bool = True,
+    ) -> bool:
         """Store ``record`` and freeze (or charge) its cost in one store step
-        (:meth:`TaskStore.add_held`); False if the guard failed (nothing changed),
-        :class:`InsufficientCredits` (402) if it no longer fits (nothing stored)."""
-        return self._booked(record, store.add_held(record, guard, self._held(record)))
+        (:meth:`TaskStore.add_held`; ``listed``: :class:`Held`'s); False if the guard failed
+        (nothing changed), :class:`InsufficientCredits` (402) if it no longer fits (nothing
+        stored)."""
+        held = self._held(record, listed)
+        return self._booked(record, store.add_held(record, guard, held))
 
     async def add_batched(
-        self, store: BatchedAdd, record: TaskRecord, guard: tuple[str, str] | None
+        self,
+        store: BatchedAdd,
+        record: TaskRecord,
+        guard: tuple[str, str] | None,
+        listed: bool = True,
     ) -> bool:
         """:meth:`add_with`, the store step sent with concurrent requests' in one round trip."""
-        held = self._held(record)
+        held = self._held(record, listed)
         return self._booked(record, await store.add_held_batched(record, guard, held))
 
-    def _held(self, record: TaskRecord) -> Held:
+    def _held(self, record: TaskRecord, listed: bool) -> Held:
         op = "use" if record.prepaid else "freeze"
-        return Held(record.owner, self.now(), op, hold_of(record), self.credits)
+        return Held(record.owner, self.now(), op, hold_of(record), self.credits, listed)
 
     def _booked(self, record: TaskRecord, booked: tuple[int, int, int]) -> bool:
         stored, frozen, used = booked

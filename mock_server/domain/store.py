@@ -160,13 +160,18 @@ class Hold(NamedTuple):
 
 
 class Held(NamedTuple):
-    """The ledger step that goes with a new record (:meth:`TaskStore.add_held`)."""
+    """The ledger step that goes with a new record (:meth:`TaskStore.add_held`).
+
+    ``listed`` False: other processes' webhook senders need not find the record in the
+    store's index of tasks with a webhook (its creator's policy refuses the endpoint, so the
+    creator logs its events); a store may list it all the same (only Redis leaves it out)."""
 
     account: str
     now: int
     op: str
     hold: Hold
     limit: int = 0
+    listed: bool = True
 
 
 def add_held_in_steps(

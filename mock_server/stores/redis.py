@@ -331,7 +331,8 @@ class RedisStore:
         keys += [f"{p}wallet:{account}", f"{p}holds:{account}", f"{p}ends:{account}"]
         keys.append(f"{p}stage:{task_id}")
         task, cost, at, ok = held.hold
-        args: list[Any] = [task_id, "1" if record.webhook is not None else "0"]
+        hooked = record.webhook is not None and held.listed
+        args: list[Any] = [task_id, "1" if hooked else "0"]
         args += [guard[1] if guard else "", at_text(held.now), held.op, task, cost, at_text(at)]
         args += ["1" if ok else "0", held.limit]
         return keys, args

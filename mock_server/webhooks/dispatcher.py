@@ -66,6 +66,7 @@ class Dispatcher(BackendObserver):
         self._refusals: dict[str, str] = {}
         self._refusals_for = -1
         self.log.settle = self.settle_lane  # a reader sees every refused event now due
+        backend.hook_refusal = self.refusal  # the creator logs what it refuses (shared.py)
 
     # -- observer hooks (cheap: called on the request path) ---------------------------------
 

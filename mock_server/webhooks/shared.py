@@ -18,6 +18,9 @@ no retry is pending (another process may send the next event while the first one
 Events to an endpoint the policy refuses (nothing is sent) are concluded and logged by the
 process that created the task, without a claim or a re-read: a cancel made on another process
 is then not reflected in those log lines, and if that process dies they are not written.
+On Redis such a task is not even listed in the index the other processes read (the creating
+process's policy decides, through :attr:`Backend.hook_refusal`): they have nothing to do
+with it, and reading it back cost every process a record per refused task.
 """
 
 from __future__ import annotations
