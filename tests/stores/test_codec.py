@@ -4,10 +4,13 @@ field (a new field of the lead's packs work flows through without touching the c
 from __future__ import annotations
 
 import dataclasses
+import operator
 import typing
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.domain.models import Failure, TaskRecord, WebhookTarget
 from mock_server.stores import codec
@@ -71,3 +74,54 @@ def test_a_lossy_codec_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_stored_text_must_be_an_object() -> None:
     with pytest.raises(ValueError, match="JSON object"):
         codec.loads("[1, 2]")
+
+
+texts = st.text(max_size=8) | st.sampled_from([codec._SENTINEL, f'"task_id":"{codec._SENTINEL}"'])
+numbers = st.integers(0, 2**80)  # virtual instants up to 9000 AD exceed 64 bits
+records = st.builds(
+    TaskRecord,
+    task_id=texts,
+    owner=texts,
+    model=texts,
+    task_type=texts,
+    input_json=texts,
+    config_json=texts,
+    aspect_ratio=texts,
+    cost=numbers,
+    private_pool=st.booleans(),
+    base_url=texts,
+    created_at=numbers,
+    start_at=st.none() | numbers,
+    run_ns=numbers,
+    failure=st.none() | st.builds(Failure, st.integers(0, 9999), texts, texts),
+    cancelled_at=st.none() | numbers,
+    webhook=st.none() | st.builds(WebhookTarget, texts, texts),
+    variant=texts,
+    media=texts,
+    prepaid=st.booleans(),
+)
+names = [f.name for f in dataclasses.fields(TaskRecord)]
+
+
+def same_texts(base: TaskRecord, others: list[TaskRecord]) -> bool:
+    """Does the templated encoding give the generic text for ``base`` and for each record
+    made from it with some fields changed (the template of ``base`` seen first)?"""
+    return all(codec.dumps(r) == codec.generic_dumps(r) for r in [base, *others])
+
+
+@given(records, st.lists(st.tuples(st.sampled_from(names), records), max_size=4))
+def test_dumps_is_the_generic_text(base: TaskRecord, changes: list[tuple[str, Any]]) -> None:
+    others = [dataclasses.replace(base, **{name: getattr(o, name)}) for name, o in changes]
+    assert same_texts(base, others)
+    assert codec.loads(codec.dumps(base)) == base
+
+
+def test_the_text_check_catches_a_template_keyed_on_too_few_fields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    varying = codec._getters()[1]
+    kept = [n for n in names if n not in codec.VARYING and n != "input_json"]
+    monkeypatch.setattr(codec, "_getters", lambda: (operator.attrgetter(*kept), varying))
+    monkeypatch.setattr(codec, "_templates", {})
+    base = full_record()
+    assert not same_texts(base, [dataclasses.replace(base, input_json='{"prompt":"other"}')])
