@@ -186,7 +186,8 @@ async def test_the_listing_check_catches_a_refused_task_listed(
     dispatcher_of(pair[0])
     pair[0].hook_refusal = None  # broken: every task with a webhook listed
     *found, kept = listed(pair, receiver)
-    assert len(found) == 2 and kept in found
+    assert len(found) == 2
+    assert kept in found
 
 
 async def check_one_redelivery(a: Backend, b: Backend, receiver: Receiver) -> None:
