@@ -6,10 +6,13 @@ import inspect
 from dataclasses import fields
 from typing import Any
 
+import pytest
+
 from mock_server.domain.backend import manual_backend
 from mock_server.domain.journal import Journal, JournalEntry
 from mock_server.domain.models import Failure, TaskRecord, WebhookTarget, stored_record
 from mock_server.settings import Settings
+from mock_server.web import body
 from tests.conftest import seed_request
 
 
@@ -143,3 +146,33 @@ def test_the_create_path_shares_a_public_url_with_a_trailing_slash() -> None:
     second = backend.create("k", body, "http://x").record
     assert first.base_url == "http://fake.test"
     assert first.base_url is second.base_url
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [
+        (b"300", 300),
+        (b" 12 ", 12),
+        (b"1" * 15, int("1" * 15)),
+        (b"1" * 16, None),
+        (b"", None),
+        (b"-1", None),
+        (b"1e3", None),
+        ("²".encode(), None),
+        (b"\xb2", None),
+        (b" " * 19 + b"7", 7),
+        (b" " * 20 + b"7", None),
+        (bytearray(b"42"), 42),
+    ],
+)
+def test_a_declared_size_is_read_the_same_the_second_time(value: bytes, size: int | None) -> None:
+    body._SIZES.clear()
+    assert body._declared_size(value) == size
+    assert body._declared_size(value) == size  # remembered (bytes), or read again
+
+
+def test_the_size_memo_is_bounded() -> None:
+    body._SIZES.clear()
+    for n in range(1000):
+        body._declared_size(b"%d" % n)
+    assert 0 < len(body._SIZES) <= 256

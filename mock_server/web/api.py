@@ -69,7 +69,11 @@ def base_url(request: Request) -> str:
     scope = request.scope
     if not _plain(scope["path"]):
         return f"{request.url.scheme}://{request.url.netloc}"
-    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
     server = scope.get("server")
     key = (scope.get("scheme", "http"), host, tuple(server) if server else None)
     found = _BASE_URLS.get(key)

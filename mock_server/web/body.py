@@ -61,7 +61,7 @@ async def read_bytes(request: Request, limit: int) -> bytes:
     """
     declared = _content_length(request.scope["headers"])
     if declared is not None:
-        size = ascii_int(declared.strip()) if len(declared) <= 20 else None
+        size = _declared_size(declared)
         if size is None:
             raise PiapiError("invalid request: Content-Length must be ASCII digits")
         if size > limit:
@@ -88,12 +88,31 @@ async def read_bytes(request: Request, limit: int) -> bytes:
         message = await receive()
 
 
-def _content_length(raw_headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The first Content-Length value, decoded as Starlette's header map does (Latin-1)."""
+def _content_length(raw_headers: list[tuple[bytes, bytes]]) -> bytes | None:
+    """The first Content-Length value, as sent."""
     for name, value in raw_headers:
         if name == b"content-length":
-            return value.decode("latin-1")
+            return value
     return None
+
+
+#: Content-Length values already read (a client sends the same few again and again).
+_SIZES: dict[bytes, int | None] = {}
+
+
+def _declared_size(value: bytes) -> int | None:
+    """A Content-Length value as a number (None: not 1-15 ASCII digits, spaces around
+    allowed), read as Starlette's header map does (Latin-1); remembered for 256 values."""
+    found = _SIZES.get(value, -1) if type(value) is bytes else -1
+    if found != -1:
+        return found
+    text = bytes(value).decode("latin-1")
+    size = ascii_int(text.strip()) if len(text) <= 20 else None
+    if type(value) is bytes:
+        if len(_SIZES) >= 256:
+            _SIZES.clear()
+        _SIZES[value] = size
+    return size
 
 
 def parse_json(raw: bytes, hint: str = "") -> Any:
