@@ -88,10 +88,23 @@ def prepare(app: Any) -> None:
     gc_policy.install()
 
 
+def proxy_headers_inside(app: Any, config: Any) -> bool:
+    """Let ``app`` (the fake's front layer) do uvicorn's proxy-header work with the same
+    trusted addresses, and switch uvicorn's own layer off: the same behaviour, one frame and
+    one header scan fewer per hot request (``web/front.py``). Whether it was handed over."""
+    take = getattr(app, "take_proxy_headers", None)
+    if take is None or not config.proxy_headers:
+        return False
+    take(config.forwarded_allow_ips)
+    config.proxy_headers = False
+    return True
+
+
 def serve(app: Any, settings: Settings) -> None:
     """Serve ``app`` until interrupted (uvicorn handles SIGINT/SIGTERM), prepared first."""
     import uvicorn
 
     config = uvicorn_config(app, settings)
+    proxy_headers_inside(app, config)
     prepare(app)
     uvicorn.Server(config).run()

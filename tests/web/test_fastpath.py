@@ -54,6 +54,7 @@ async def drive(
     chunks: Sequence[bytes] | None = None,
     root_path: str = "",
     query: bytes = b"",
+    client: tuple[str, int] = ("127.0.0.1", 50000),
 ) -> Sent:
     """One request through ``app`` over raw ASGI: the messages it sent, and what it raised."""
     scope: dict[str, Any] = {
@@ -67,7 +68,7 @@ async def drive(
         "query_string": query,
         "root_path": root_path,
         "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-        "client": ("127.0.0.1", 50000),
+        "client": client,
         "server": ("127.0.0.1", 8000),
         "state": {},
     }

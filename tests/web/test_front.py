@@ -13,8 +13,10 @@ import json
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from mock_server import limits
+from mock_server import limits, server
 from mock_server.domain.backend import manual_backend
 from mock_server.settings import Settings
 from mock_server.web import control_guard, faults, front
@@ -131,3 +133,78 @@ async def test_a_front_that_skips_the_deadline_is_caught(monkeypatch: pytest.Mon
     body = seed_bytes()
     await drive(app, "POST", "/api/v1/task", headers=[KEY], chunks=[body[:9], body[9:]])
     assert bounded != ["/api/v1/task"]
+
+
+TRUSTED = "127.0.0.1,::1"  # uvicorn's default --forwarded-allow-ips
+
+
+def proxied_twins() -> tuple[Any, Any, list[Any]]:
+    """(front doing the proxy-header work, uvicorn's middleware in front of the same stack)."""
+    one, other = manual_backend(PLAIN), manual_backend(PLAIN)
+    inside = create_asgi(backend=one[0])
+    inside.take_proxy_headers(TRUSTED)
+    outside = ProxyHeadersMiddleware(create_asgi(backend=other[0]), trusted_hosts=TRUSTED)
+    return inside, outside, [one, other]
+
+
+FORWARDED_REQUESTS: list[dict[str, Any]] = [
+    {"headers": [KEY]},
+    {"headers": [KEY, (b"x-forwarded-proto", b"https")]},
+    {"headers": [KEY, (b"x-forwarded-proto", b"https"), (b"x-forwarded-for", b"203.0.113.9")]},
+    {"headers": [KEY, (b"x-forwarded-proto", b"https")], "client": ("198.51.100.7", 4000)},
+    {"headers": [KEY, (b"x-forwarded-for", b"203.0.113.9, 127.0.0.1")]},
+]
+
+
+async def test_proxy_headers_read_in_the_front_as_uvicorn_reads_them() -> None:
+    inside, outside, pairs = proxied_twins()
+    ids = []
+    for request in FORWARDED_REQUESTS:
+        got = await drive(inside, "POST", "/api/v1/task", seed_bytes(), **request)
+        assert got == await drive(outside, "POST", "/api/v1/task", seed_bytes(), **request)
+        ids.append(json.loads(got[0][1]["body"])["data"]["task_id"])
+    for _, clock in pairs:
+        clock.advance(600)  # every task completed: its video URL names the scheme
+    urls = set()
+    for task_id, request in zip(ids, FORWARDED_REQUESTS, strict=True):
+        path = f"/api/v1/task/{task_id}"
+        got = await drive(inside, "GET", path, **request)
+        assert got == await drive(outside, "GET", path, **request)
+        urls.add(json.loads(got[0][1]["body"])["data"]["output"]["video"].split(":")[0])
+    assert urls == {"http", "https"}  # the forwarded scheme was read, and only when trusted
+    assert list(pairs[0][0].journal) == list(pairs[1][0].journal)
+
+
+async def test_the_comparison_catches_a_front_that_ignores_forwarded_headers() -> None:
+    inside, outside, pairs = proxied_twins()
+    inside.forwarded = False  # as if the scan forgot the proxy headers: the shortcut takes all
+    request: dict[str, Any] = {"headers": [KEY, (b"x-forwarded-proto", b"https")]}
+    task_id = json.loads(
+        (await drive(inside, "POST", "/api/v1/task", seed_bytes(), **request))[0][1]["body"]
+    )["data"]["task_id"]
+    await drive(outside, "POST", "/api/v1/task", seed_bytes(), **request)
+    for _, clock in pairs:
+        clock.advance(600)
+    path = f"/api/v1/task/{task_id}"
+    got = await drive(inside, "GET", path, **request)
+    assert got != await drive(outside, "GET", path, **request)
+
+
+def test_serve_hands_the_proxy_headers_to_the_front_only() -> None:
+    settings = Settings()
+    app = create_asgi(backend=manual_backend(PLAIN)[0])
+    config = server.uvicorn_config(app, settings)
+    assert config.proxy_headers
+    assert server.proxy_headers_inside(app, config)
+    assert not config.proxy_headers  # uvicorn adds no middleware of its own now
+    assert app.forwarded
+    assert isinstance(app.outer, ProxyHeadersMiddleware)
+    assert app.outer.trusted_hosts.always_trust is False
+    bare = Starlette()
+    config = server.uvicorn_config(bare, settings)
+    assert not server.proxy_headers_inside(bare, config)
+    assert config.proxy_headers  # any other app keeps uvicorn's
+    off = server.uvicorn_config(app, settings, proxy_headers=False)
+    fresh = create_asgi(backend=manual_backend(PLAIN)[0])
+    assert not server.proxy_headers_inside(fresh, off)
+    assert not fresh.forwarded  # asked for no proxy headers: none read
