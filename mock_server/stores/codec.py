@@ -62,16 +62,11 @@ def to_dict(record: TaskRecord) -> dict[str, Any]:
 
 def from_dict(data: Mapping[str, Any]) -> TaskRecord:
     """The record ``to_dict`` wrote (unknown keys are ignored, missing ones take defaults)."""
-    nested = _nested()
-    kwargs: dict[str, Any] = {}
-    for name in _names():
-        if name not in data:
-            continue
-        value = data[name]
-        kind = nested.get(name)
-        if kind is not None and value is not None:
-            value = kind(**value)
-        kwargs[name] = value
+    kwargs = {name: data[name] for name in _names() if name in data}
+    for name, kind in _nested().items():
+        value = kwargs.get(name)
+        if value is not None:
+            kwargs[name] = kind(**value)
     return TaskRecord(**kwargs)
 
 
@@ -155,3 +150,31 @@ def loads(text: str | bytes) -> TaskRecord:
     if not isinstance(data, dict):
         raise ValueError("a stored task record must be a JSON object")
     return from_dict(data)
+
+
+class ReadMemo:
+    """The records last decoded per task id, with the text each came from: a poll of a running
+    task reads the same text again and again, and decoding it costs about 10 us.
+
+    :meth:`loads` returns the kept record when the text is the one it was decoded from (a
+    byte comparison), so the record is shared between readers: for read-only use (a get's
+    view), never to change and store back. At most ``size`` are kept (then all forgotten).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._kept: dict[str, tuple[bytes, TaskRecord]] = {}
+
+    def loads(self, task_id: str, raw: bytes) -> TaskRecord:
+        """The record ``raw`` (the stored text of ``task_id``) holds."""
+        kept = self._kept.get(task_id)
+        if kept is not None and kept[0] == raw:
+            return kept[1]
+        record = loads(raw)
+        if len(self._kept) >= self.size:
+            self._kept.clear()
+        self._kept[task_id] = (raw, record)
+        return record
+
+    def clear(self) -> None:
+        self._kept.clear()

@@ -74,6 +74,8 @@ class RedisStore:
         self._lane_lock = threading.Lock()
         #: The request path's commands of one event-loop turn, as one pipeline on the lane.
         self.batcher = Batcher(self._pipe)
+        #: Records the batched reads decoded, by the text they came from.
+        self.decoded = codec.ReadMemo()
         p = self.prefix
         self._index, self._hooks, self._seq = p + "tasks", p + "hooks", p + "n:seq"
         self._epoch = f"{p}n:{EPOCH}"
@@ -157,9 +159,13 @@ class RedisStore:
         return _record_and(self._fast("MGET", self._task(task_id), f"{self.prefix}kv:{key}"))
 
     async def read_batched(self, task_id: str, key: str) -> tuple[TaskRecord | None, str | None]:
-        """:meth:`read`, sent with the other commands of this event-loop turn."""
+        """:meth:`read`, sent with the other commands of this event-loop turn; a record read
+        again with the same text is the one decoded before (:class:`codec.ReadMemo`: the
+        get path only reads it)."""
         command: tuple[Any, ...] = ("MGET", self._task(task_id), f"{self.prefix}kv:{key}")
-        return _record_and(await self.batcher.call(pack_command(command)))
+        raw, value = await self.batcher.call(pack_command(command))
+        record = None if raw is None else self.decoded.loads(task_id, raw)
+        return record, None if value is None else value.decode()
 
     def remove(self, task_id: str) -> None:
         pipe = self.redis.pipeline()
@@ -228,6 +234,7 @@ class RedisStore:
                 batch.clear()
         if batch:
             self.redis.unlink(*batch)
+        self.decoded.clear()
         self.redis.incr(self._epoch)
         self.changes += 1
 

@@ -125,3 +125,36 @@ def test_the_text_check_catches_a_template_keyed_on_too_few_fields(
     monkeypatch.setattr(codec, "_templates", {})
     base = full_record()
     assert not same_texts(base, [dataclasses.replace(base, input_json='{"prompt":"other"}')])
+
+
+class IdOnlyMemo(codec.ReadMemo):
+    """Broken: keeps a record by task id alone, whatever text is read."""
+
+    def loads(self, task_id: str, raw: bytes) -> TaskRecord:
+        kept = self._kept.get(task_id)
+        return kept[1] if kept is not None else super().loads(task_id, raw)
+
+
+def reads_follow_the_text(memo: codec.ReadMemo) -> bool:
+    """The same text twice, then the task's changed text: is each read the text's record?"""
+    record = full_record()
+    changed = dataclasses.replace(record, cancelled_at=7)
+    first, again = (memo.loads(record.task_id, codec.dumps(record).encode()) for _ in "ab")
+    later = memo.loads(record.task_id, codec.dumps(changed).encode())
+    return first == record and again is first and later == changed
+
+
+def test_the_read_memo_follows_the_text() -> None:
+    assert reads_follow_the_text(codec.ReadMemo())
+
+
+def test_the_memo_check_catches_a_memo_keyed_by_id_alone() -> None:
+    assert not reads_follow_the_text(IdOnlyMemo())
+
+
+def test_the_read_memo_stays_bounded() -> None:
+    memo = codec.ReadMemo(size=3)
+    text = codec.dumps(full_record()).encode()
+    for n in range(10):
+        memo.loads(f"t{n}", text)
+    assert len(memo._kept) <= 3
