@@ -12,6 +12,9 @@ bound measured in this run.
   of ``--workers 2 --store redis://`` over those of one ``memory://`` process, both unpinned
   (the machine's cores are shared by the workers, Redis and wrk: on 2 cores this says what a
   second worker costs, not what it gains).
+- **polls**: a get of a task still running (created with ``X-Mock-Scenario: stuck``), which
+  no per-process cache answers: on Redis one batched ``MGET`` each. Against the bare get, on
+  each store (no target of its own; issue 13's get target is read on finished tasks).
 - **memory per 100,000 tasks**: a fresh fake on each store takes creates for
   ``PIAPI_BENCH_STORE_FILL`` seconds (default 10); the fake's resident growth, Redis's
   ``used_memory`` growth and the SQLite file's size, each per 100,000 tasks created.
@@ -22,6 +25,8 @@ Skipped, with the reason, when wrk or redis-server is missing (``make system-dep
 from __future__ import annotations
 
 import dataclasses
+import http.client
+import json
 import os
 import shutil
 import subprocess
@@ -34,9 +39,11 @@ from typing import Final
 
 import redis
 
-from bench.servers import Pinning, Server, fake_server, pinning, rss_kb
+from bench.servers import Pinning, Server, bare_server, fake_server, pinning, rss_kb
 from bench.suite_api import (
+    GET_TASKS,
     Figures,
+    Options,
     alternate,
     call,
     options_from_env,
@@ -44,7 +51,7 @@ from bench.suite_api import (
     request_body,
     run_cases,
 )
-from bench.wrk import WrkResult, post_script, wrk, wrk_path
+from bench.wrk import KEY, WrkResult, get_script, post_script, wrk, wrk_path
 from mock_server.ports import free_port
 
 #: Issue 13's targets on Redis, per process, against the bare endpoint.
@@ -141,6 +148,45 @@ def workers_case(redis_url: str, seconds: float) -> dict[tuple[str, str], WrkRes
         return alternate(runs, options, free)
 
 
+def running_tasks(port: int, body: bytes, count: int) -> list[str]:
+    """Ids of ``count`` tasks created stuck in ``processing`` (they never end)."""
+    headers = {"x-api-key": KEY, "content-type": "application/json"}
+    headers["x-mock-scenario"] = "stuck"
+    ids: list[str] = []
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for _ in range(count):
+            connection.request("POST", "/api/v1/task", body=body, headers=headers)
+            answer = connection.getresponse().read()
+            ids.append(json.loads(answer)["data"]["task_id"])
+    finally:
+        connection.close()
+    return ids
+
+
+def poll_case(flags: list[str], options: Options, pin: Pinning) -> tuple[WrkResult, WrkResult]:
+    """Gets of running tasks on a fake started with ``flags``, and the bare get, alternating."""
+    body = request_body()
+    with tempfile.TemporaryDirectory() as tmp, fake_server(flags, pin.server) as fake:
+        ids = running_tasks(fake.port, body, GET_TASKS)
+        size = len(call(fake.port, "GET", f"/api/v1/task/{ids[0]}"))
+        script = Path(tmp) / "poll.lua"
+        script.write_text(get_script(ids))
+        with bare_server(size, size, pin.server) as bare:
+            runs = {("poll", "fake"): (fake, script), ("poll", "bare"): (bare, script)}
+            found = alternate(runs, options, pin)
+    return found[("poll", "fake")], found[("poll", "bare")]
+
+
+def report_polls(polls: dict[str, tuple[WrkResult, WrkResult]]) -> None:
+    for name, (fake, bare) in polls.items():
+        cpu = bare.cpu_us / fake.cpu_us if fake.cpu_us else 0.0
+        print(
+            f"  poll of a running task, {name}: {fake.rps:,.0f} req/s vs bare {bare.rps:,.0f}: "
+            f"{fake.rps / bare.rps:.2f}x (CPU/req {cpu:.2f}x), p99 {fake.p99_ms:.2f} ms"
+        )
+
+
 def _cpu_ratio(found: Figures, route: str) -> float:
     """Bare CPU per request over the fake's (0 when unknown)."""
     fake, bare = found.results[(route, "fake")], found.results[(route, "bare")]
@@ -192,8 +238,10 @@ def run() -> None:
         }
         stores = {name: flags for name, flags in stores.items() if name in wanted}
         figures = {name: run_cases(flags, options, name) for name, flags in stores.items()}
+        polls = {name: poll_case(flags, options, pin) for name, flags in stores.items()}
         print("== stores: summary")
         report_stores(figures)
+        report_polls(polls)
         both = workers_case(redis_url, options.seconds)
         for route in ("create", "get"):
             one, two = both[(route, "one")], both[(route, "two")]
