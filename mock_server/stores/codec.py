@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import json.encoder
 import operator
 import types
 import typing
@@ -81,8 +82,10 @@ VARYING: Final = ("task_id", "created_at", "start_at", "run_ns", "failure", "can
 #: Templates kept (then forgotten all at once): one per body and key in a load test.
 TEMPLATES: Final = 256
 _SENTINEL: Final = "@@piapi-mock-varying@@"
-_templates: dict[tuple[Any, ...], tuple[str, ...] | None] = {}
-_UNSEEN: Final[tuple[str, ...]] = ()
+_templates: dict[tuple[Any, ...], str | None] = {}
+_UNSEEN: Final = ""
+#: A str as ``_ENCODER`` writes it (the C function itself: no encoder frame).
+_STR: Final = json.encoder.encode_basestring
 
 
 @cache
@@ -94,9 +97,9 @@ def _getters() -> tuple[Callable[[TaskRecord], Any], Callable[[TaskRecord], Any]
     return operator.attrgetter(*fixed), operator.attrgetter(*varying)
 
 
-def _template(record: TaskRecord) -> tuple[str, ...] | None:
-    """The generic text of ``record`` cut around its varying fields' values (None if the
-    cut is not clean: the caller encodes generically)."""
+def _template(record: TaskRecord) -> str | None:
+    """The generic text of ``record`` as a format string, a ``{}`` for each varying field's
+    value (None if the cut is not clean: the caller encodes generically)."""
     data = to_dict(record)
     varying = [n for n in _names() if n in VARYING]
     for name in varying:
@@ -110,12 +113,15 @@ def _template(record: TaskRecord) -> tuple[str, ...] | None:
         head, text = text.split(marker)
         parts.append(f'{head}"{name}":')
     parts.append(text)
-    return tuple(parts)
+    return "{}".join(part.replace("{", "{{").replace("}", "}}") for part in parts)
 
 
 def _value(value: Any) -> str:
-    if type(value) is int:
+    kind = type(value)
+    if kind is int:
         return str(value)
+    if kind is str:
+        return _STR(value)
     if value is None:
         return "null"
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -128,7 +134,7 @@ def dumps(record: TaskRecord) -> str:
     fixed, varying = _getters()
     key = fixed(record)
     try:
-        parts = _templates.get(key, _UNSEEN)
+        parts = _templates.get(key, _UNSEEN)  # a template is never empty
     except TypeError:  # an unhashable value
         return generic_dumps(record)
     if parts is _UNSEEN:
@@ -137,11 +143,7 @@ def dumps(record: TaskRecord) -> str:
         parts = _templates[key] = _template(record)
     if parts is None:
         return generic_dumps(record)
-    out = [parts[0]]
-    for value, part in zip(varying(record), parts[1:], strict=True):
-        out.append(_value(value))
-        out.append(part)
-    return "".join(out)
+    return parts.format(*[_value(value) for value in varying(record)])
 
 
 def loads(text: str | bytes) -> TaskRecord:

@@ -26,6 +26,7 @@ with it, and reading it back cost every process a record per refused task.
 from __future__ import annotations
 
 import json
+import json.encoder
 import os
 import socket
 import time
@@ -182,6 +183,8 @@ class SharedHooks:
 
 
 _ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
+#: A str as ``_ENCODE`` writes it (the C function itself: no encoder frame).
+_STR: Final = json.encoder.encode_basestring_ascii
 
 
 def attempt_text(attempt: Attempt) -> str:
@@ -196,10 +199,10 @@ def refused_texts(
 ) -> Iterator[str]:
     """:func:`attempt_text` of :func:`refused_attempt` for each (instant, event) line, the
     parts shared by the lines of one task encoded once."""
-    middle = f"{_ENCODE(task_id)},{_ENCODE(url)},1,"
-    tail = f',null,{_ENCODE(error)},0.0,"rejected",false,""]'
+    middle = f"{_STR(task_id)},{_STR(url)},1,"
+    tail = f',null,{_STR(error)},0.0,"rejected",false,""]'
     for at, event in lines:
-        yield f"[{_ENCODE(event)},{middle}{at}{tail}"
+        yield f"[{_STR(event)},{middle}{at}{tail}"
 
 
 class StoreDeliveryLog:
