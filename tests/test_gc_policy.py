@@ -80,11 +80,46 @@ def test_frozen_objects_are_still_freed_by_reference_counting() -> None:
 
 def test_uninstall_restores_the_defaults() -> None:
     check("""
+        before = gc.get_threshold()
+        gc_policy.install()
+        assert gc.get_threshold() == (*before[:2], gc_policy.OLDEST_THRESHOLD)
         gc_policy.install()
         gc_policy.uninstall()
         assert not gc_policy.installed()
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == before
     """)
+
+
+FULL_AFTER_MIDDLE = """
+    INSTALL
+    fulls = []
+    gc.callbacks.append(lambda phase, info: phase == "stop" and fulls.append(info["generation"]))
+    kept = []
+    for _ in range(12):  # twelve middle collections, each after new long-lived objects
+        kept.extend(Node() for _ in range(2000))
+        gc.collect(1)
+        gc.collect(0)  # an automatic young collection: CPython decides on an older one here
+    full = fulls.count(2)
+"""
+
+
+def test_full_collections_follow_middle_ones_and_stay_small() -> None:
+    """Under the policy a full collection comes within a few middle ones (CPython's default
+    waits for ten), and each walks only what is new since the last: many, small."""
+    check(
+        FULL_AFTER_MIDDLE.replace("INSTALL", "gc_policy.install()")
+        + """
+    assert full >= 3, fulls
+    assert gc.get_freeze_count() >= len(kept) - 2000
+    """
+    )
+
+
+def test_the_full_collection_count_tells_the_default_apart() -> None:
+    """The same count without the policy (threshold 10): the check above would fail."""
+    with pytest.raises(AssertionError):
+        check(FULL_AFTER_MIDDLE.replace("INSTALL", "pass") + "    assert full >= 3, fulls\n")
 
 
 def test_a_cycle_alive_at_a_freeze_is_the_known_cost() -> None:
