@@ -9,7 +9,7 @@ The SQLite and Redis modules are imported only when their scheme is asked for.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from mock_server.domain.store import TaskStore
 from mock_server.stores.memory import MemoryStore
@@ -48,10 +48,22 @@ def outage(exc: BaseException) -> bool:
     import sys
 
     redis = sys.modules.get("redis")
-    if redis is not None and isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+    if redis is not None and _redis_unavailable(redis, exc):
         return True
     sqlite3 = sys.modules.get("sqlite3")
     return sqlite3 is not None and isinstance(exc, sqlite3.OperationalError)
+
+
+def _redis_unavailable(redis: Any, exc: BaseException) -> bool:
+    """Unreachable, timing out, or refusing writes for now: out of memory (``maxmemory``), a
+    read-only replica, a failover or cluster change under way, a script running too long."""
+    errors = redis.exceptions
+    kinds: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
+    kinds += (errors.OutOfMemoryError, errors.ReadOnlyError, errors.MasterDownError)
+    kinds += (errors.ClusterDownError, errors.TryAgainError)
+    if isinstance(exc, kinds):
+        return True
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith("BUSY ")
 
 
 def is_shared(url: str) -> bool:
