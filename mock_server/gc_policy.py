@@ -50,6 +50,10 @@ def install() -> None:
     collection follow every middle one (idempotent)."""
     gc.collect()
     gc.freeze()
+    # A second, empty full collection: CPython sizes the next one by what the last one kept,
+    # and the first kept all of start-up (frozen now), which would let the first full
+    # collection under load wait for, and walk, a quarter of start-up's objects.
+    gc.collect()
     if not installed():
         gc.callbacks.append(_freeze_after_full)
         young, middle, oldest = gc.get_threshold()
