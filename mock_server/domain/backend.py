@@ -466,13 +466,9 @@ class Backend:
     def _get_shared(self, owner: str, task_id: str) -> TaskView:
         """``get`` reading the record and the shared clock in one step (none for a finished
         record this process keeps)."""
-        finished = self.finished
-        token = None
-        if finished is not None:
-            kept = finished.get(task_id)
-            if kept is not None:
-                return self._kept_view(owner, task_id, kept)
-            token = finished.token()
+        view, token = self._kept_or_token(owner, task_id)
+        if view is not None:
+            return view
         record, raw = self.store.read(task_id, CLOCK_KEY)
         return self._read_view(owner, task_id, record, raw, token)
 
@@ -482,15 +478,22 @@ class Backend:
         store = self._batched_read
         if store is None:
             return self.get(owner, task_id)
-        finished = self.finished
-        token = None
-        if finished is not None:
-            kept = finished.get(task_id)
-            if kept is not None:
-                return self._kept_view(owner, task_id, kept)
-            token = finished.token()
+        view, token = self._kept_or_token(owner, task_id)
+        if view is not None:
+            return view
         record, raw = await store.read_batched(task_id, CLOCK_KEY)
         return self._read_view(owner, task_id, record, raw, token)
+
+    def _kept_or_token(self, owner: str, task_id: str) -> tuple[TaskView | None, Token | None]:
+        """The view of ``task_id`` if this process keeps it finished; else the finished cache's
+        token for the read to come (None without a cache)."""
+        finished = self.finished
+        if finished is None:
+            return None, None
+        kept = finished.get(task_id)
+        if kept is not None:
+            return self._kept_view(owner, task_id, kept), None
+        return None, finished.token()
 
     def _kept_view(self, owner: str, task_id: str, kept: TaskRecord) -> TaskView:
         if kept.owner != owner:
